@@ -1,0 +1,66 @@
+/* cli.h: the `ttc` command: a table of subcommands, each with a declared option list from which
+ * parsing, validation and `--help` text are all derived. */
+#ifndef TTC_CLI_H
+#define TTC_CLI_H
+
+#include <stdint.h>
+
+#include "compile.h"
+
+#define CLI_MAX_OPTS 32
+#define CLI_MAX_VALUES 64
+#define CLI_MAX_POS 4
+
+typedef struct CliOpt {
+    const char *name;    /* "--seq" */
+    const char *metavar; /* "N"; NULL for a flag */
+    int repeat;          /* may be given several times */
+    const char *help;
+} CliOpt;
+
+typedef struct CliArgs {
+    const char *values[CLI_MAX_OPTS][CLI_MAX_VALUES];
+    int count[CLI_MAX_OPTS];
+    const char *pos[CLI_MAX_POS];
+    int n_pos;
+} CliArgs;
+
+typedef struct CliCommand CliCommand;
+struct CliCommand {
+    const char *name;
+    const char *summary;
+    const char *usage;   /* after "ttc NAME " */
+    const char *details; /* extra help text, may be NULL */
+    int n_pos_min, n_pos_max;
+    const CliOpt *opts;  /* terminated by {0} */
+    int (*run)(const CliCommand *cmd, const CliArgs *a);
+};
+
+/* Parses argv (after the command name). Returns 0 ok, 1 on a usage error (already printed),
+ * -1 when --help was printed. */
+int cli_parse(const CliCommand *cmd, int argc, char **argv, CliArgs *a);
+void cli_print_help(const CliCommand *cmd);
+
+/* Option values: the last one given, or NULL / the default. */
+const char *cli_get(const CliCommand *cmd, const CliArgs *a, const char *name);
+int cli_flag(const CliCommand *cmd, const CliArgs *a, const char *name);
+int cli_all(const CliCommand *cmd, const CliArgs *a, const char *name, const char ***values);
+/* Integer option in [lo, hi]; 0 ok (or absent: *out = dflt), 1 on a bad value (printed). */
+int cli_int(const CliCommand *cmd, const CliArgs *a, const char *name, int64_t lo, int64_t hi, int64_t dflt,
+            int64_t *out);
+/* Prints "error: ..." (and "  hint: ...") to stderr; returns 1 (the user-error exit status). */
+int cli_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Fills compile options from the common flags (--hw, --set, --batch, --seq, --max-seq, --mode,
+ * --after, --disable-pass, --time-passes, --verbose) that `cmd` declares. 0 ok, 1 usage error. */
+int cli_compile_options(const CliCommand *cmd, const CliArgs *a, CompileOptions *o);
+/* compile_spec, printing every diagnostic; returns 0 or the exit status. */
+int cli_compile_spec(const CompileOptions *o, Compilation *c);
+
+/* The commands. */
+int cmd_compile(const CliCommand *cmd, const CliArgs *a);
+int cmd_run(const CliCommand *cmd, const CliArgs *a);
+int cmd_dump_graph(const CliCommand *cmd, const CliArgs *a);
+int cmd_passes(const CliCommand *cmd, const CliArgs *a);
+
+#endif

@@ -1,0 +1,136 @@
+/* cli_args.c: option parsing and help text for the subcommands, driven by their CliOpt tables. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_error(const char *hint, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (hint) fprintf(stderr, "  hint: %s\n", hint);
+    return 1;
+}
+
+static int find_opt(const CliCommand *cmd, const char *name, size_t len) {
+    for (int i = 0; cmd->opts[i].name; i++)
+        if (strlen(cmd->opts[i].name) == len && strncmp(cmd->opts[i].name, name, len) == 0) return i;
+    return -1;
+}
+
+void cli_print_help(const CliCommand *cmd) {
+    printf("usage: ttc %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    if (cmd->details) printf("\n%s\n", cmd->details);
+    printf("\noptions:\n");
+    for (int i = 0; cmd->opts[i].name; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", cmd->opts[i].name, cmd->opts[i].metavar ? " " : "",
+                 cmd->opts[i].metavar ? cmd->opts[i].metavar : "");
+        printf("  %-26s %s%s\n", left, cmd->opts[i].help, cmd->opts[i].repeat ? " (repeatable)" : "");
+    }
+    printf("  %-26s %s\n", "-h, --help", "show this help");
+}
+
+static int unknown_option(const CliCommand *cmd, const char *arg, size_t len) {
+    const char *names[CLI_MAX_OPTS];
+    int n = 0;
+    for (; cmd->opts[n].name && n < CLI_MAX_OPTS; n++) names[n] = cmd->opts[n].name;
+    char word[128];
+    snprintf(word, sizeof word, "%.*s", (int)(len < 127 ? len : 127), arg);
+    const char *close = diag_closest(word, names, n);
+    char hint[192];
+    if (close)
+        snprintf(hint, sizeof hint, "did you mean '%s'? (see ttc %s --help)", close, cmd->name);
+    else
+        snprintf(hint, sizeof hint, "see ttc %s --help", cmd->name);
+    return cli_error(hint, "ttc %s: unknown option '%s'", cmd->name, word);
+}
+
+int cli_parse(const CliCommand *cmd, int argc, char **argv, CliArgs *a) {
+    memset(a, 0, sizeof *a);
+    int only_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!only_pos && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)) {
+            cli_print_help(cmd);
+            return -1;
+        }
+        if (!only_pos && strcmp(arg, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (!only_pos && arg[0] == '-' && arg[1] != 0) {
+            const char *eq = strchr(arg, '=');
+            size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+            int k = find_opt(cmd, arg, len);
+            if (k < 0) return unknown_option(cmd, arg, len);
+            const CliOpt *o = &cmd->opts[k];
+            const char *val = NULL;
+            if (o->metavar) {
+                if (eq)
+                    val = eq + 1;
+                else if (i + 1 < argc)
+                    val = argv[++i];
+                else
+                    return cli_error(NULL, "ttc %s: option %s needs a value (%s)", cmd->name, o->name, o->metavar);
+            } else if (eq) {
+                return cli_error(NULL, "ttc %s: option %s takes no value", cmd->name, o->name);
+            }
+            if (a->count[k] && !o->repeat)
+                return cli_error(NULL, "ttc %s: option %s given twice", cmd->name, o->name);
+            if (a->count[k] >= CLI_MAX_VALUES)
+                return cli_error(NULL, "ttc %s: option %s given more than %d times", cmd->name, o->name, CLI_MAX_VALUES);
+            a->values[k][a->count[k]++] = val ? val : "";
+            continue;
+        }
+        if (a->n_pos >= cmd->n_pos_max || a->n_pos >= CLI_MAX_POS)
+            return cli_error("see ttc --help", "ttc %s: unexpected argument '%s'", cmd->name, arg);
+        a->pos[a->n_pos++] = arg;
+    }
+    if (a->n_pos < cmd->n_pos_min) {
+        char hint[128];
+        snprintf(hint, sizeof hint, "usage: ttc %s %s", cmd->name, cmd->usage);
+        return cli_error(hint, "ttc %s: missing argument", cmd->name);
+    }
+    return 0;
+}
+
+const char *cli_get(const CliCommand *cmd, const CliArgs *a, const char *name) {
+    int k = find_opt(cmd, name, strlen(name));
+    return (k >= 0 && a->count[k]) ? a->values[k][a->count[k] - 1] : NULL;
+}
+
+int cli_flag(const CliCommand *cmd, const CliArgs *a, const char *name) { return cli_get(cmd, a, name) != NULL; }
+
+int cli_all(const CliCommand *cmd, const CliArgs *a, const char *name, const char ***values) {
+    int k = find_opt(cmd, name, strlen(name));
+    if (k < 0) {
+        *values = NULL;
+        return 0;
+    }
+    *values = (const char **)a->values[k];
+    return a->count[k];
+}
+
+int cli_int(const CliCommand *cmd, const CliArgs *a, const char *name, int64_t lo, int64_t hi, int64_t dflt,
+            int64_t *out) {
+    const char *s = cli_get(cmd, a, name);
+    *out = dflt;
+    if (!s) return 0;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        char hint[96];
+        snprintf(hint, sizeof hint, "give a whole number from %lld to %lld", (long long)lo, (long long)hi);
+        return cli_error(hint, "%s: '%s' is not a valid value", name, s);
+    }
+    *out = v;
+    return 0;
+}

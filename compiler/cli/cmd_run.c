@@ -1,0 +1,233 @@
+/* cmd_run.c: `ttc run`: execute a plan on the emulated device; `--check` also runs the fp32
+ * reference path and compares every op's output, naming the first op that diverges. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "compare.h"
+#include "npy.h"
+#include "ttc_runtime.h"
+
+static const CliOpt run_opts[] = {
+    {"--weights", "W.safetensors", 0, "weights with Hugging Face names"},
+    {"--random-weights", "SEED", 0, "seeded random weights instead of a file"},
+    {"--input-ids", "IDS", 0, "token ids: a .npy [batch, seq] or [seq], or a list \"101,2023,102\""},
+    {"--token-type-ids", "IDS", 0, "segment ids, same shape as the input ids (default zeros)"},
+    {"--attention-mask", "MASK", 0, "1 = attend, 0 = padding, same shape (default all ones)"},
+    {"--output", "OUT.npy", 0, "write the last hidden state [batch, seq, hidden] (float32)"},
+    {"--output-pooled", "OUT.npy", 0, "write the pooler output [batch, hidden] (encoders with a pooler)"},
+    {"--repeat", "N", 0, "run the forward N times and report best and median time (default 1)"},
+    {"--check", NULL, 0, "compare every op with the fp32 reference path; name the first that diverges"},
+    {"--check-pcc", "X", 0, "PCC below which --check reports an op (default 0.99)"},
+    {0},
+};
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+typedef struct RunInputs {
+    TtcNpyArray ids, tt, mask;
+    TtcInputs in;
+} RunInputs;
+
+static void free_inputs(RunInputs *r) {
+    ttc_npy_free(&r->ids);
+    ttc_npy_free(&r->tt);
+    ttc_npy_free(&r->mask);
+}
+
+/* Loads an optional companion input that must have the ids' shape. */
+static TtcStatus load_companion(const char *arg, const char *flag, const TtcNpyArray *ids, TtcNpyArray *out,
+                                const int32_t **dst, TtcError *err) {
+    if (!arg) return TTC_OK;
+    if (ttc_ids_load(arg, flag, out, err) != TTC_OK) return err->status;
+    if (out->shape[0] != ids->shape[0] || out->shape[1] != ids->shape[1]) {
+        ttc_fail(err, TTC_E_USER, "%s has shape [%lld, %lld], the input ids have [%lld, %lld]", flag,
+                 (long long)out->shape[0], (long long)out->shape[1], (long long)ids->shape[0], (long long)ids->shape[1]);
+        return TTC_E_USER;
+    }
+    *dst = out->i32;
+    return TTC_OK;
+}
+
+static TtcStatus load_inputs(const CliCommand *cmd, const CliArgs *a, RunInputs *r, TtcError *err) {
+    memset(r, 0, sizeof *r);
+    const char *ids = cli_get(cmd, a, "--input-ids");
+    if (!ids) {
+        ttc_fail(err, TTC_E_USER, "ttc run: --input-ids is required");
+        ttc_hint(err, "e.g. --input-ids \"101,7592,2088,102\" or --input-ids ids.npy");
+        return TTC_E_USER;
+    }
+    if (ttc_ids_load(ids, "--input-ids", &r->ids, err) != TTC_OK) return err->status;
+    r->in.input_ids = r->ids.i32;
+    r->in.batch = r->ids.shape[0];
+    r->in.seq = r->ids.shape[1];
+    if (load_companion(cli_get(cmd, a, "--token-type-ids"), "--token-type-ids", &r->ids, &r->tt,
+                       &r->in.token_type_ids, err) != TTC_OK)
+        return err->status;
+    if (load_companion(cli_get(cmd, a, "--attention-mask"), "--attention-mask", &r->ids, &r->mask,
+                       &r->in.attention_mask, err) != TTC_OK)
+        return err->status;
+    return TTC_OK;
+}
+
+static TtcStatus load_weights(const CliCommand *cmd, const CliArgs *a, TtcModel *m, int keep_fp32, TtcError *err) {
+    const char *w = cli_get(cmd, a, "--weights"), *seed = cli_get(cmd, a, "--random-weights");
+    if (!!w == !!seed) {
+        ttc_fail(err, TTC_E_USER, "ttc run: give exactly one of --weights and --random-weights");
+        ttc_hint(err, "--weights model.safetensors, or --random-weights 1 to try the plan without a checkpoint");
+        return TTC_E_USER;
+    }
+    if (w) return ttc_model_load_weights(m, w, keep_fp32, err);
+    char *end;
+    unsigned long long s = strtoull(seed, &end, 10);
+    if (*end || end == seed) return ttc_fail(err, TTC_E_USER, "--random-weights: '%s' is not a whole number", seed);
+    return ttc_model_random_weights(m, s, keep_fp32, err);
+}
+
+static TtcStatus write_output(TtcSession *s, TtcRole role, const char *path, const char *flag, TtcError *err) {
+    if (!path) return TTC_OK;
+    RtTensor t;
+    const float *data = ttc_session_output(s, role, &t);
+    if (!data) {
+        ttc_fail(err, TTC_E_USER, "%s: this model has no %s output", flag, ttc_role_name(role));
+        if (role == TTC_ROLE_POOLED) ttc_hint(err, "the spec has no pooler layer");
+        return TTC_E_USER;
+    }
+    return ttc_npy_write_f32(path, data, t.dims, t.rank, err);
+}
+
+static void print_output(TtcSession *s, TtcRole role) {
+    RtTensor t;
+    const float *data = ttc_session_output(s, role, &t);
+    if (!data) return;
+    printf("%-7s [", ttc_role_name(role));
+    for (int i = 0; i < t.rank; i++) printf("%s%lld", i ? ", " : "", (long long)t.dims[i]);
+    printf("]  first values:");
+    int64_t n = rt_tensor_elems(&t);
+    for (int64_t i = 0; i < n && i < 6; i++) printf(" %.6f", data[i]);
+    printf("\n");
+}
+
+/* Runs the reference session, then compares op by op with the emulated one. */
+static int run_check(TtcModel *m, TtcSession *emu, const TtcInputs *in, double threshold, TtcError *err) {
+    TtcSession ref;
+    TtcRunOptions ro = {.reference = 1, .keep_all = 1};
+    if (ttc_session_init(&ref, m, &ro, err) != TTC_OK) return err->status;
+    if (ttc_forward(&ref, in, err) != TTC_OK) {
+        ttc_session_free(&ref);
+        return err->status;
+    }
+    const TtcPlan *p = &m->plan;
+    int first_bad = -1;
+    double first_pcc = 1;
+    printf("\n%-4s %-40s %-13s %10s %12s\n", "op", "module path", "kind", "PCC", "max abs err");
+    for (int k = 0; k < p->n_ops; k++) {
+        RtTensor a, b;
+        ttc_session_tensor(emu, p->ops[k].out, &a);
+        ttc_session_tensor(&ref, p->ops[k].out, &b);
+        TtcCompare c = ttc_compare(a.data, b.data, rt_tensor_elems(&a));
+        int bad = c.pcc < threshold;
+        printf("%-4d %-40s %-13s %10.6f %12.3g%s\n", k, p->ops[k].path, ttc_op_name(p->ops[k].kind), c.pcc, c.max_abs,
+               bad ? "  <-- below threshold" : "");
+        if (bad && first_bad < 0) {
+            first_bad = k;
+            first_pcc = c.pcc;
+        }
+    }
+    ttc_session_free(&ref);
+    if (first_bad < 0) {
+        printf("check: every op matches the fp32 reference path (PCC >= %g)\n", threshold);
+        return 0;
+    }
+    const TtcOpDesc *op = &p->ops[first_bad];
+    ttc_fail(err, TTC_E_USER, "op '%s' (%s) is the first to diverge from the fp32 reference: PCC %.6f < %g", op->path,
+             ttc_op_name(op->kind), first_pcc, threshold);
+    ttc_hint(err, "raise its precision, e.g. --set %.*s.activation_dtype=fp32 or math_fidelity=HiFi4, and recompile",
+             (int)(strrchr(op->path, '.') ? strrchr(op->path, '.') - op->path : (long)strlen(op->path)), op->path);
+    return TTC_E_USER;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int cmd_run(const CliCommand *cmd, const CliArgs *a) {
+    TtcError err = {0};
+    TtcModel m;
+    RunInputs r;
+    TtcSession s;
+    int have_session = 0, check = cli_flag(cmd, a, "--check");
+    int64_t repeat;
+    double threshold = 0.99;
+    memset(&s, 0, sizeof s);
+    memset(&r, 0, sizeof r);
+    if (cli_int(cmd, a, "--repeat", 1, 1000000, 1, &repeat)) return 1;
+    const char *thr = cli_get(cmd, a, "--check-pcc");
+    if (thr) {
+        char *end;
+        threshold = strtod(thr, &end);
+        if (*end || end == thr || threshold <= -1 || threshold > 1)
+            return cli_error("give a number in (-1, 1], e.g. 0.999", "--check-pcc: '%s' is not a valid PCC", thr);
+    }
+    double t0 = now_ms();
+    if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK) goto done;
+    if (load_inputs(cmd, a, &r, &err) != TTC_OK) goto done;
+    if (load_weights(cmd, a, &m, check, &err) != TTC_OK) goto done;
+    double t_load = now_ms() - t0;
+    TtcRunOptions ro = {.keep_all = check};
+    if (ttc_session_init(&s, &m, &ro, &err) != TTC_OK) goto done;
+    have_session = 1;
+    double *times = calloc((size_t)repeat, sizeof *times);
+    if (!times) {
+        ttc_fail(&err, TTC_E_INTERNAL, "out of memory");
+        goto done;
+    }
+    for (int64_t i = 0; i < repeat && err.status == TTC_OK; i++) {
+        double t1 = now_ms();
+        ttc_forward(&s, &r.in, &err);
+        times[i] = now_ms() - t1;
+    }
+    if (err.status == TTC_OK) {
+        qsort(times, (size_t)repeat, sizeof *times, cmp_double);
+        printf("%s on %s: batch %lld, seq %lld\n", m.plan.model_name, m.plan.device, (long long)r.in.batch,
+               (long long)r.in.seq);
+        print_output(&s, TTC_ROLE_HIDDEN);
+        print_output(&s, TTC_ROLE_POOLED);
+        print_output(&s, TTC_ROLE_LOGITS);
+        printf("time: load %.1f ms, forward %.2f ms (host)", t_load, times[0]);
+        if (repeat > 1) printf(", median %.2f ms over %lld runs", times[repeat / 2], (long long)repeat);
+        printf("\n");
+    }
+    free(times);
+    if (err.status != TTC_OK) goto done;
+    if (write_output(&s, m.plan.model_type == TTC_MODEL_DECODER ? TTC_ROLE_LOGITS : TTC_ROLE_HIDDEN,
+                     cli_get(cmd, a, "--output"), "--output", &err) != TTC_OK)
+        goto done;
+    if (write_output(&s, TTC_ROLE_POOLED, cli_get(cmd, a, "--output-pooled"), "--output-pooled", &err) != TTC_OK)
+        goto done;
+    if (check) run_check(&m, &s, &r.in, threshold, &err);
+done:
+    if (err.status != TTC_OK) ttc_error_print(&err);
+    if (have_session) ttc_session_free(&s);
+    free_inputs(&r);
+    ttc_model_close(&m);
+    return err.status;
+}
+
+const CliCommand cli_run = {
+    "run",
+    "run a plan on the emulated device",
+    "PLAN (--weights W.safetensors | --random-weights SEED) --input-ids IDS [--output OUT.npy] [--check]",
+    "Inputs may be smaller than the plan's --batch/--seq bounds, never larger.",
+    1,
+    1,
+    run_opts,
+    cmd_run,
+};

@@ -1,0 +1,52 @@
+/* front.c: the command-line side of compiling a spec: the common options, and diagnostics. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int pass_option(const char *value, const char *flag, int *out) {
+    int p = pass_from_name(value);
+    if (p >= 0) {
+        *out = p;
+        return 0;
+    }
+    const char *names[PASS_COUNT];
+    for (int i = 0; i < PASS_COUNT; i++) names[i] = pass_name((PassId)i);
+    const char *close = diag_closest(value, names, PASS_COUNT);
+    char hint[128];
+    snprintf(hint, sizeof hint, close ? "did you mean '%s'? (ttc passes lists them)" : "ttc passes lists them%s",
+             close ? close : "");
+    return cli_error(hint, "%s: unknown pass '%s'", flag, value);
+}
+
+int cli_compile_options(const CliCommand *cmd, const CliArgs *a, CompileOptions *o) {
+    compile_options_init(o);
+    o->spec = a->pos[0];
+    const char **v;
+    o->n_hw = cli_all(cmd, a, "--hw", &v);
+    o->hw = v;
+    o->n_sets = cli_all(cmd, a, "--set", &v);
+    o->sets = v;
+    if (cli_int(cmd, a, "--batch", 1, 1 << 16, 0, &o->batch) || cli_int(cmd, a, "--seq", 1, 1 << 24, 0, &o->seq) ||
+        cli_int(cmd, a, "--max-seq", 1, 1 << 24, 0, &o->max_seq))
+        return 1;
+    const char *mode = cli_get(cmd, a, "--mode");
+    if (mode && strcmp(mode, "prefill") != 0 && strcmp(mode, "decode") != 0)
+        return cli_error("use --mode prefill or --mode decode", "--mode: unknown mode '%s'", mode);
+    o->mode = mode && strcmp(mode, "decode") == 0 ? HW_MODE_DECODE : HW_MODE_PREFILL;
+    const char *after = cli_get(cmd, a, "--after");
+    if (after && pass_option(after, "--after", &o->stop_after)) return 1;
+    const char **disabled;
+    int n = cli_all(cmd, a, "--disable-pass", &disabled);
+    for (int i = 0; i < n; i++)
+        if (pass_option(disabled[i], "--disable-pass", &o->disabled[o->n_disabled++])) return 1;
+    o->time_passes = cli_flag(cmd, a, "--time-passes");
+    o->verbose = cli_flag(cmd, a, "--verbose");
+    return 0;
+}
+
+int cli_compile_spec(const CompileOptions *o, Compilation *c) {
+    int rc = compile_spec(o, c);
+    diag_print(&c->diags, stderr); /* errors, or warnings on success */
+    return rc;
+}

@@ -1,0 +1,54 @@
+/* compile.c: spec + overlays -> lowered graph -> pass pipeline, collecting every diagnostic. */
+#include "compile.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lower.h"
+
+void compile_options_init(CompileOptions *o) {
+    memset(o, 0, sizeof *o);
+    o->stop_after = -1;
+}
+
+/* 2 when any diagnostic is an internal error (a bug in ttc), else 1. */
+static int status_of(const Compilation *c) {
+    for (int i = 0; i < c->diags.n; i++)
+        if (c->diags.v[i].severity == DIAG_ERROR && strncmp(c->diags.v[i].msg, "internal", 8) == 0) return 2;
+    return 1;
+}
+
+int compile_spec(const CompileOptions *o, Compilation *c) {
+    memset(c, 0, sizeof *c);
+    if (spec_load(&c->spec, o->spec, &c->diags) != 0) return status_of(c);
+    c->have_spec = 1;
+    if (hw_config_init(&c->hw, &c->diags) != 0) return status_of(c);
+    c->have_hw = 1;
+    int bad = 0;
+    for (int i = 0; i < o->n_hw; i++) bad |= hw_config_load(&c->hw, o->hw[i], &c->diags) != 0;
+    for (int i = 0; i < o->n_sets; i++) bad |= hw_config_set(&c->hw, o->sets[i], &c->diags) != 0;
+    if (bad || c->diags.n_errors) return status_of(c);
+
+    LowerOptions lo = {.batch = o->batch ? o->batch : 1, .mode = o->mode};
+    /* Without --seq a plan covers the model's whole context, capped where activations would get
+     * large for no benefit to a first run. */
+    lo.seq = o->seq ? o->seq : (c->spec.max_sequence_length < 512 ? c->spec.max_sequence_length : 512);
+    lo.max_seq = o->max_seq ? o->max_seq : lo.seq;
+    ir_init(&c->graph);
+    c->have_graph = 1;
+    snprintf(c->graph.device, sizeof c->graph.device, "%s", c->hw.device.name);
+    if (lower_spec(&c->spec, &lo, &c->graph, &c->diags) != 0) return status_of(c);
+
+    PassCtx cx = {.diags = &c->diags, .hw = &c->hw, .verbose = o->verbose, .verify_each = 1};
+    if (pass_run_pipeline(&c->graph, &cx, pass_default_pipeline, pass_default_pipeline_len, o->disabled,
+                          o->n_disabled, o->stop_after, o->time_passes) != 0)
+        return status_of(c);
+    return 0;
+}
+
+void compile_free(Compilation *c) {
+    if (c->have_graph) ir_free(&c->graph);
+    if (c->have_hw) hw_config_free(&c->hw);
+    if (c->have_spec) spec_free(&c->spec);
+    diag_free(&c->diags);
+}

@@ -1,0 +1,40 @@
+/* compile.h: the front half of every spec command (compile, dump-graph, check, config) and of
+ * in-process users such as tests: spec + overlays + --set -> a Graph through the pass pipeline. */
+#ifndef TTC_COMPILE_H
+#define TTC_COMPILE_H
+
+#include "diag.h"
+#include "hw.h"
+#include "ir.h"
+#include "pass.h"
+#include "spec.h"
+
+typedef struct CompileOptions {
+    const char *spec;
+    const char *const *hw; /* overlay files, applied in order */
+    int n_hw;
+    const char *const *sets; /* --set assignments, applied last */
+    int n_sets;
+    int64_t batch, seq, max_seq; /* 0 = default */
+    int mode;                    /* HwMode */
+    int stop_after;              /* pass id, or -1 for the whole pipeline */
+    int disabled[PASS_COUNT];
+    int n_disabled;
+    int time_passes, verbose;
+} CompileOptions;
+
+typedef struct Compilation {
+    Diags diags;
+    Spec spec;
+    HwConfig hw;
+    Graph graph;
+    int have_spec, have_hw, have_graph;
+} Compilation;
+
+void compile_options_init(CompileOptions *o);
+/* 0 on success (warnings may be in c->diags); otherwise the exit status: 1 user error,
+ * 2 internal error, with every diagnostic in c->diags. Free with compile_free either way. */
+int compile_spec(const CompileOptions *o, Compilation *c);
+void compile_free(Compilation *c);
+
+#endif

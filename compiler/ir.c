@@ -1,0 +1,166 @@
+/* ir.c: Graph IR storage and builders. */
+#include "ir.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *grow(void *p, int *cap, int need, size_t elem) {
+    if (need <= *cap) return p;
+    int nc = *cap ? *cap * 2 : 64;
+    while (nc < need) nc *= 2;
+    void *q = realloc(p, (size_t)nc * elem);
+    if (!q) {
+        /* The compiler is a short-lived process: running out of memory while building a graph
+         * of a few thousand ops means the machine is gone; there is nothing to unwind. */
+        fputs("ttc: out of memory\n", stderr);
+        abort();
+    }
+    memset((char *)q + (size_t)*cap * elem, 0, (size_t)(nc - *cap) * elem);
+    *cap = nc;
+    return q;
+}
+
+static void copy_name(char *dst, const char *src) {
+    size_t n = strlen(src);
+    assert(n < TTC_NAME_MAX && "tensor/op name too long");
+    memcpy(dst, src, n + 1);
+}
+
+void ir_init(Graph *g) {
+    memset(g, 0, sizeof *g);
+    g->mode = 0;
+}
+
+void ir_free(Graph *g) {
+    free(g->vals);
+    free(g->ops);
+    memset(g, 0, sizeof *g);
+}
+
+static int add_value(Graph *g, const char *name, TtcTensorKind kind) {
+    g->vals = grow(g->vals, &g->cap_vals, g->n_vals + 1, sizeof *g->vals);
+    IrValue *v = &g->vals[g->n_vals];
+    memset(v, 0, sizeof *v);
+    copy_name(v->d.name, name);
+    v->d.kind = kind;
+    v->d.dtype = TTC_F32;
+    v->producer = -1;
+    v->first_use = v->last_use = -1;
+    return g->n_vals++;
+}
+
+int ir_add_input(Graph *g, const char *name, TtcRole role, TtcDType dtype, TtcShape shape) {
+    int id = add_value(g, name, TTC_TENSOR_INPUT);
+    g->vals[id].d.role = role;
+    g->vals[id].d.dtype = dtype;
+    g->vals[id].d.shape = shape;
+    return id;
+}
+
+int ir_add_weight(Graph *g, const char *name, TtcShape shape, TtcWeightInit init) {
+    int id = add_value(g, name, TTC_TENSOR_WEIGHT);
+    g->vals[id].d.shape = shape;
+    g->vals[id].d.init = init;
+    return id;
+}
+
+int ir_add_op(Graph *g, TtcOpKind kind, const char *path, const char *module_type, const int *in, int n_in,
+              TtcAttrs attrs) {
+    assert(n_in >= 0 && n_in <= TTC_MAX_OP_INPUTS);
+    int out = add_value(g, path, TTC_TENSOR_ACT);
+    g->ops = grow(g->ops, &g->cap_ops, g->n_ops + 1, sizeof *g->ops);
+    IrOp *op = &g->ops[g->n_ops];
+    memset(op, 0, sizeof *op);
+    op->d.kind = kind;
+    copy_name(op->d.path, path);
+    assert(strlen(module_type) < sizeof op->module_type);
+    strcpy(op->module_type, module_type);
+    op->d.n_in = n_in;
+    for (int i = 0; i < n_in; i++) op->d.in[i] = in[i];
+    op->d.out = out;
+    op->d.attrs = attrs;
+    g->vals[out].producer = g->n_ops;
+    return g->n_ops++;
+}
+
+void ir_mark_output(Graph *g, int value, TtcRole role) { g->vals[value].d.role = role; }
+
+TtcDim ir_dim(int64_t size) { return (TtcDim){TTC_SYM_NONE, size}; }
+TtcDim ir_sym(TtcSym sym, int64_t bound) { return (TtcDim){sym, bound}; }
+
+TtcShape ir_shape(int rank, ...) {
+    TtcShape s;
+    memset(&s, 0, sizeof s);
+    assert(rank >= 0 && rank <= TTC_MAX_RANK);
+    s.rank = rank;
+    va_list ap;
+    va_start(ap, rank);
+    for (int i = 0; i < rank; i++) s.d[i] = va_arg(ap, TtcDim);
+    va_end(ap);
+    return s;
+}
+
+int ir_shape_equal(const TtcShape *a, const TtcShape *b) {
+    if (a->rank != b->rank) return 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->d[i].sym != b->d[i].sym || a->d[i].size != b->d[i].size) return 0;
+    return 1;
+}
+
+static const char *const kind_names[] = {"input", "weight", "act"};
+static const char *const fidelity_names[] = {"LoFi", "HiFi2", "HiFi3", "HiFi4"};
+
+static void dump_value_ref(const Graph *g, int id, FILE *out) {
+    const IrValue *v = &g->vals[id];
+    if (v->d.kind == TTC_TENSOR_WEIGHT)
+        fprintf(out, "@%s", v->d.name);
+    else
+        fprintf(out, "%%%d", id);
+}
+
+/* One line per input/weight, one per op:
+ *   %12 = linear(%11, @encoder.layer.0.attention.self.query.weight, ...) : fp32[B,S,32]  # layer_0.attention.q
+ * followed by the op's resolved config and, once planned, the arena offset. Stable across runs. */
+void ir_dump_text(const Graph *g, FILE *out) {
+    char sh[96];
+    fprintf(out, "graph %s (%s, %s) device=%s batch<=%lld seq<=%lld ctx<=%lld\n", g->model_name,
+            g->model_type == 0 ? "encoder" : "decoder", g->mode == 1 ? "decode" : "prefill", g->device,
+            (long long)g->max_batch, (long long)g->max_seq, (long long)g->max_ctx);
+    for (int i = 0; i < g->n_vals; i++) {
+        const IrValue *v = &g->vals[i];
+        if (v->d.kind == TTC_TENSOR_ACT) continue;
+        fprintf(out, "  %s ", kind_names[v->d.kind]);
+        dump_value_ref(g, i, out);
+        fprintf(out, " : %s%s", ttc_dtype_name(v->d.dtype), ttc_shape_str(&v->d.shape, sh, sizeof sh));
+        if (v->d.role) fprintf(out, " role=%s", ttc_role_name(v->d.role));
+        if (v->d.kind == TTC_TENSOR_INPUT && g->arena_bytes) fprintf(out, " @arena+%lld", (long long)v->d.offset);
+        fputc('\n', out);
+    }
+    for (int k = 0; k < g->n_ops; k++) {
+        const IrOp *op = &g->ops[k];
+        const IrValue *o = &g->vals[op->d.out];
+        fprintf(out, "  %%%d = %s(", op->d.out, ttc_op_name(op->d.kind));
+        for (int i = 0; i < op->d.n_in; i++) {
+            if (i) fputs(", ", out);
+            dump_value_ref(g, op->d.in[i], out);
+        }
+        fprintf(out, ") : %s%s  # %s [%s]", ttc_dtype_name(o->d.dtype),
+                o->d.shape.rank ? ttc_shape_str(&o->d.shape, sh, sizeof sh) : "[?]", op->d.path, op->module_type);
+        const TtcAttrs *a = &op->d.attrs;
+        if (a->eps != 0) fprintf(out, " eps=%g", (double)a->eps);
+        if (a->heads) fprintf(out, " heads=%d kv_heads=%d head_dim=%d", a->heads, a->kv_heads, a->head_dim);
+        if (a->scale != 0) fprintf(out, " scale=%g", (double)a->scale);
+        if (a->causal) fputs(" causal", out);
+        if (a->window) fprintf(out, " window=%d", a->window);
+        if (a->has_mask) fputs(" masked", out);
+        if (o->d.role) fprintf(out, " role=%s", ttc_role_name(o->d.role));
+        const TtcOpConfig *c = &op->d.cfg;
+        fprintf(out, " {act=%s w=%s %s%s}", ttc_dtype_name(c->act_dtype), ttc_dtype_name(c->weight_dtype),
+                fidelity_names[c->fidelity & 3], c->fp32_acc ? " fp32acc" : "");
+        if (g->arena_bytes) fprintf(out, " @arena+%lld", (long long)o->d.offset);
+        fputc('\n', out);
+    }
+    if (g->arena_bytes) fprintf(out, "arena %lld bytes\n", (long long)g->arena_bytes);
+}

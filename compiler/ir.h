@@ -1,0 +1,61 @@
+/* ir.h: the Graph IR. A graph is a list of ops in execution order over SSA tensor values.
+ *
+ * Values and ops wrap the plan's descriptors (TtcTensorDesc / TtcOpDesc) so that emitting a plan
+ * is a copy, and add what only the compiler needs (producer, lifetimes, module type). Every op
+ * carries its module path (`layer_3.attention.q`): overlays bind by it, dumps and profiles
+ * report by it. */
+#ifndef TTC_IR_H
+#define TTC_IR_H
+
+#include <stdio.h>
+#include "../runtime/ttc_types.h"
+
+typedef struct IrValue {
+    TtcTensorDesc d;
+    int producer;       /* op index, -1 for inputs and weights */
+    int first_use;      /* memory plan: first op that touches it (producer or reader) */
+    int last_use;       /* memory plan: last op that reads it (n_ops when a graph output) */
+    int64_t host_bytes; /* bytes in the host arena at the upper-bound shape */
+} IrValue;
+
+typedef struct IrOp {
+    TtcOpDesc d;
+    char module_type[16]; /* embedding | attention | ffn | norm | pooler | lm_head */
+} IrOp;
+
+typedef struct Graph {
+    char model_name[TTC_NAME_MAX];
+    int model_type;      /* TtcModelType */
+    char device[64];
+    int64_t vocab_size;
+    int64_t max_batch, max_seq, max_ctx;
+    int mode;            /* HwMode: which entry point this graph is (prefill for encoders) */
+    int64_t arena_bytes; /* set by memory-plan */
+
+    IrValue *vals;
+    int n_vals, cap_vals;
+    IrOp *ops;
+    int n_ops, cap_ops;
+} Graph;
+
+void ir_init(Graph *g);
+void ir_free(Graph *g);
+
+/* Builders. Names are copied (truncated names are a bug: asserted). Return the value index. */
+int ir_add_input(Graph *g, const char *name, TtcRole role, TtcDType dtype, TtcShape shape);
+int ir_add_weight(Graph *g, const char *name, TtcShape shape, TtcWeightInit init);
+/* Appends an op; its output value (named after the path) gets its shape from shape-infer. */
+int ir_add_op(Graph *g, TtcOpKind kind, const char *path, const char *module_type, const int *in, int n_in,
+              TtcAttrs attrs);
+void ir_mark_output(Graph *g, int value, TtcRole role);
+
+/* Shape helpers. */
+TtcShape ir_shape(int rank, ...); /* ir_shape(3, ir_sym(TTC_SYM_BATCH, 2), ir_dim(768), ...) */
+TtcDim ir_dim(int64_t size);
+TtcDim ir_sym(TtcSym sym, int64_t bound);
+int ir_shape_equal(const TtcShape *a, const TtcShape *b);
+
+/* Deterministic text form (ttc dump-graph --after PASS without -o .dot). */
+void ir_dump_text(const Graph *g, FILE *out);
+
+#endif

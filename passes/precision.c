@@ -1,0 +1,38 @@
+/* precision.c: the `precision` pass. Resolves every op's hardware configuration from the
+ * overlays (module type, path, mode) and sets the formats values are held in: an op's output
+ * takes its activation format, a matmul's weights its weight format, other weights (embedding
+ * tables, norm parameters) the activation format, as they are stored next to activations. */
+#include <stdlib.h>
+
+#include "pass.h"
+
+int pass_precision(Graph *g, PassCtx *cx) {
+    if (!cx->hw) return 0; /* graphs built by tests without a config keep fp32 */
+    const char **paths = calloc((size_t)g->n_ops + 1, sizeof *paths);
+    const char **types = calloc((size_t)g->n_ops + 1, sizeof *types);
+    if (!paths || !types) {
+        free(paths);
+        free(types);
+        DiagLoc none = {0};
+        diag_error(cx->diags, none, "out of memory");
+        return -1;
+    }
+    for (int k = 0; k < g->n_ops; k++) {
+        IrOp *op = &g->ops[k];
+        HwResolved r;
+        hw_resolve(cx->hw, op->d.path, op->module_type, g->mode, &r);
+        hw_resolved_to_op_config(&r, &op->d.cfg);
+        g->vals[op->d.out].d.dtype = op->d.cfg.act_dtype;
+        for (int i = 0; i < op->d.n_in; i++) {
+            IrValue *w = &g->vals[op->d.in[i]];
+            if (w->d.kind != TTC_TENSOR_WEIGHT) continue;
+            w->d.dtype = op->d.kind == TTC_OP_LINEAR ? op->d.cfg.weight_dtype : op->d.cfg.act_dtype;
+        }
+        paths[k] = op->d.path;
+        types[k] = op->module_type;
+    }
+    int rc = hw_check_unused(cx->hw, paths, types, g->n_ops, cx->diags);
+    free(paths);
+    free(types);
+    return rc == 0 ? 0 : -1;
+}

@@ -1,0 +1,169 @@
+/* exec.c: executes a plan's flat op list on the emulated device.
+ *
+ * Activations live in the one arena the memory plan laid out (or, for --check, in a buffer
+ * each). Kernels compute in fp32; after each op the output is rounded to the op's activation
+ * format, which is where the emulated device's bf16 activations come from. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "numerics.h"
+#include "ttc_runtime.h"
+
+TtcStatus ttc_model_open(TtcModel *m, const char *plan_path, TtcError *err) {
+    memset(m, 0, sizeof *m);
+    return ttc_plan_read(&m->plan, plan_path, err);
+}
+
+void ttc_model_from_plan(TtcModel *m, TtcPlan *plan) {
+    memset(m, 0, sizeof *m);
+    m->plan = *plan;
+    memset(plan, 0, sizeof *plan);
+}
+
+int ttc_plan_find_role(const TtcPlan *p, TtcRole role) {
+    for (int t = 0; t < p->n_tensors; t++)
+        if (p->tensors[t].role == (int32_t)role) return t;
+    return -1;
+}
+
+int64_t rt_tensor_elems(const RtTensor *t) {
+    int64_t n = 1;
+    for (int i = 0; i < t->rank; i++) n *= t->dims[i];
+    return n;
+}
+
+TtcStatus ttc_session_init(TtcSession *s, TtcModel *m, const TtcRunOptions *opt, TtcError *err) {
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    if (opt) s->opt = *opt;
+    if (!m->weights) return ttc_fail(err, TTC_E_INTERNAL, "session created before the model's weights were loaded");
+    if (s->opt.reference && !m->ref_weights)
+        return ttc_fail(err, TTC_E_INTERNAL, "reference session needs the fp32 weights (load with keep_fp32)");
+    const TtcPlan *p = &m->plan;
+    if (!s->opt.keep_all) {
+        s->arena = aligned_alloc(64, (size_t)p->arena_bytes);
+        if (!s->arena) return ttc_fail(err, TTC_E_INTERNAL, "out of memory for a %lld-byte arena", (long long)p->arena_bytes);
+        return TTC_OK;
+    }
+    s->buffers = calloc((size_t)p->n_tensors + 1, sizeof *s->buffers);
+    if (!s->buffers) return ttc_fail(err, TTC_E_INTERNAL, "out of memory");
+    for (int t = 0; t < p->n_tensors; t++) {
+        if (p->tensors[t].kind == TTC_TENSOR_WEIGHT) continue;
+        s->buffers[t] = calloc((size_t)ttc_shape_max_elems(&p->tensors[t].shape), 4);
+        if (!s->buffers[t]) {
+            ttc_session_free(s);
+            return ttc_fail(err, TTC_E_INTERNAL, "out of memory for tensor '%s'", p->tensors[t].name);
+        }
+    }
+    return TTC_OK;
+}
+
+void ttc_session_free(TtcSession *s) {
+    if (s->buffers)
+        for (int t = 0; t < s->m->plan.n_tensors; t++) free(s->buffers[t]);
+    free(s->buffers);
+    free(s->arena);
+    memset(s, 0, sizeof *s);
+}
+
+static void *tensor_data(TtcSession *s, int t) {
+    const TtcTensorDesc *d = &s->m->plan.tensors[t];
+    if (d->kind == TTC_TENSOR_WEIGHT) return s->opt.reference ? s->m->ref_weights[t] : s->m->weights[t];
+    return s->buffers ? s->buffers[t] : s->arena + d->offset;
+}
+
+void *ttc_session_tensor(TtcSession *s, int t, RtTensor *view) {
+    if (t < 0 || t >= s->m->plan.n_tensors) return NULL;
+    void *data = tensor_data(s, t);
+    if (view) {
+        const TtcShape *sh = &s->m->plan.tensors[t].shape;
+        memset(view, 0, sizeof *view);
+        view->data = data;
+        view->rank = sh->rank;
+        for (int i = 0; i < sh->rank; i++) view->dims[i] = ttc_dim_actual(sh->d[i], &s->bind);
+    }
+    return data;
+}
+
+const float *ttc_session_output(TtcSession *s, TtcRole role, RtTensor *view) {
+    return ttc_session_tensor(s, ttc_plan_find_role(&s->m->plan, role), view);
+}
+
+/* Copies one [batch, seq] id input into its place, or fills the default. */
+static void place_ids(TtcSession *s, TtcRole role, const int32_t *src, int32_t fill, int64_t n) {
+    int t = ttc_plan_find_role(&s->m->plan, role);
+    if (t < 0) return;
+    int32_t *dst = tensor_data(s, t);
+    if (src)
+        memcpy(dst, src, (size_t)n * sizeof *dst);
+    else
+        for (int64_t i = 0; i < n; i++) dst[i] = fill;
+}
+
+static TtcStatus check_inputs(const TtcPlan *p, const TtcInputs *in, TtcError *err) {
+    if (!in->input_ids) return ttc_fail(err, TTC_E_USER, "no input ids given");
+    if (in->batch < 1 || in->seq < 1) return ttc_fail(err, TTC_E_USER, "the input is empty");
+    if (in->batch > p->max_batch) {
+        ttc_fail(err, TTC_E_USER, "the input has %lld sequences; the plan was compiled for at most %lld",
+                 (long long)in->batch, (long long)p->max_batch);
+        ttc_hint(err, "recompile with ttc compile --batch %lld", (long long)in->batch);
+        return TTC_E_USER;
+    }
+    if (in->seq > p->max_seq) {
+        ttc_fail(err, TTC_E_USER, "the input has %lld tokens per sequence; the plan was compiled for at most %lld",
+                 (long long)in->seq, (long long)p->max_seq);
+        ttc_hint(err, "recompile with ttc compile --seq %lld", (long long)in->seq);
+        return TTC_E_USER;
+    }
+    int64_t n = in->batch * in->seq;
+    for (int64_t i = 0; i < n; i++)
+        if (in->input_ids[i] < 0 || in->input_ids[i] >= p->vocab_size) {
+            ttc_fail(err, TTC_E_USER, "input id %d at [%lld, %lld] is outside the vocabulary [0, %lld)",
+                     in->input_ids[i], (long long)(i / in->seq), (long long)(i % in->seq), (long long)p->vocab_size);
+            ttc_hint(err, "were the ids made by this model's tokenizer?");
+            return TTC_E_USER;
+        }
+    return TTC_OK;
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err) {
+    const TtcPlan *p = &s->m->plan;
+    if (check_inputs(p, in, err) != TTC_OK) return err->status;
+    memset(&s->bind, 0, sizeof s->bind);
+    s->bind.v[TTC_SYM_BATCH] = in->batch;
+    s->bind.v[TTC_SYM_SEQ] = in->seq;
+    s->bind.v[TTC_SYM_CTX] = in->seq;
+    int64_t n = in->batch * in->seq;
+    place_ids(s, TTC_ROLE_INPUT_IDS, in->input_ids, 0, n);
+    place_ids(s, TTC_ROLE_TOKEN_TYPE_IDS, in->token_type_ids, 0, n);
+    place_ids(s, TTC_ROLE_ATTENTION_MASK, in->attention_mask, 1, n);
+    const RtKernel *kernels = s->opt.reference ? rt_ref_kernels : rt_fast_kernels;
+    for (int k = 0; k < p->n_ops; k++) {
+        const TtcOpDesc *op = &p->ops[k];
+        RtOpArgs a;
+        memset(&a, 0, sizeof a);
+        a.op = op;
+        a.err = err;
+        a.n_in = op->n_in;
+        for (int i = 0; i < op->n_in; i++) ttc_session_tensor(s, op->in[i], &a.in[i]);
+        ttc_session_tensor(s, op->out, &a.out);
+        double t0 = now_ms();
+        TtcStatus rc = kernels[op->kind](&a);
+        if (rc != TTC_OK) {
+            if (err->status == TTC_OK) ttc_fail(err, rc, "op '%s' (%s) failed", op->path, ttc_op_name(op->kind));
+            return err->status;
+        }
+        /* The emulated device stores activations in the op's format; the reference path is fp32. */
+        if (!s->opt.reference && op->cfg.act_dtype != TTC_F32)
+            ttc_round_to_dtype(a.out.data, rt_tensor_elems(&a.out), a.out.dims[a.out.rank - 1], (TtcDType)op->cfg.act_dtype);
+        if (s->opt.on_op) s->opt.on_op(s->opt.user, k, &a.out, now_ms() - t0);
+    }
+    return TTC_OK;
+}

@@ -1,0 +1,71 @@
+/* ttc_runtime.h: the public runtime API, for the `ttc` command, generated C and embedders.
+ *
+ *   TtcModel m;  ttc_model_open(&m, "bert.plan", &err);
+ *   ttc_model_load_weights(&m, "model.safetensors", 0, &err);   // or ttc_model_random_weights
+ *   TtcSession s; ttc_session_init(&s, &m, NULL, &err);
+ *   ttc_forward(&s, &inputs, &err);
+ *   const float *h = ttc_session_output(&s, TTC_ROLE_HIDDEN, &t);  // t.dims = [batch, seq, hidden]
+ *
+ * Every function returns a TtcStatus and fills TtcError; nothing here exits or aborts. */
+#ifndef TTC_RUNTIME_H
+#define TTC_RUNTIME_H
+
+#include "kernels.h"
+#include "plan.h"
+#include "ttc_types.h"
+
+typedef struct TtcModel {
+    TtcPlan plan;
+    float **weights;     /* per tensor index: device-format values (as fp32); NULL for non-weights */
+    float **ref_weights; /* per tensor index: the fp32 originals, kept only when asked (reference path) */
+} TtcModel;
+
+TtcStatus ttc_model_open(TtcModel *m, const char *plan_path, TtcError *err);
+/* Adopts an in-memory plan (moved: the model frees it). */
+void ttc_model_from_plan(TtcModel *m, TtcPlan *plan);
+/* Hugging Face names with or without the model prefix (`bert.` for encoders, `model.` for
+ * decoders); other tensors in the file are ignored. `keep_fp32` also keeps the unconverted
+ * values for the reference path. */
+TtcStatus ttc_model_load_weights(TtcModel *m, const char *safetensors_path, int keep_fp32, TtcError *err);
+/* Values are a pure function of (seed, tensor name): reordering a plan does not change them. */
+TtcStatus ttc_model_random_weights(TtcModel *m, uint64_t seed, int keep_fp32, TtcError *err);
+void ttc_model_close(TtcModel *m);
+
+typedef struct TtcInputs {
+    const int32_t *input_ids;      /* [batch, seq] */
+    const int32_t *token_type_ids; /* [batch, seq] or NULL (zeros) */
+    const int32_t *attention_mask; /* [batch, seq] or NULL (all ones) */
+    int64_t batch, seq;
+} TtcInputs;
+
+/* Called after every op with its output (actual dims) and the host time it took. */
+typedef void (*TtcOpHook)(void *user, int op_index, const RtTensor *out, double ms);
+
+typedef struct TtcRunOptions {
+    int reference;   /* reference kernels on fp32 weights, no format emulation (the golden path) */
+    int keep_all;    /* give every tensor its own buffer (no reuse) so all outputs stay readable */
+    TtcOpHook on_op;
+    void *user;
+} TtcRunOptions;
+
+typedef struct TtcSession {
+    TtcModel *m;
+    TtcRunOptions opt;
+    uint8_t *arena;    /* planned arena (keep_all: NULL) */
+    void **buffers;    /* keep_all: one buffer per non-weight tensor */
+    TtcBindings bind;  /* actual symbol sizes of the last forward */
+} TtcSession;
+
+TtcStatus ttc_session_init(TtcSession *s, TtcModel *m, const TtcRunOptions *opt, TtcError *err);
+/* Checks the inputs against the plan's bounds and the vocabulary, then runs every op. */
+TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err);
+/* The data of tensor `t` after a forward, with its actual dims in *view (may be NULL). */
+void *ttc_session_tensor(TtcSession *s, int t, RtTensor *view);
+/* The output with `role` (TTC_ROLE_HIDDEN, TTC_ROLE_POOLED, TTC_ROLE_LOGITS), or NULL. */
+const float *ttc_session_output(TtcSession *s, TtcRole role, RtTensor *view);
+void ttc_session_free(TtcSession *s);
+
+/* The tensor index with `role`, or -1. */
+int ttc_plan_find_role(const TtcPlan *p, TtcRole role);
+
+#endif

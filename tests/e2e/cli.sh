@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# cli.sh: the `ttc` command as a user meets it: the documented flows work, and every bad input
+# gets a clear error, exit status 1, and no output file.
+set -u
+cd "${TTC_SOURCE_DIR:-$(dirname "$0")/../..}"
+TTC=${TTC_BIN:-build/ttc}
+tmp=$(mktemp -d "${TTC_TEST_TMP:-/tmp}/cli.XXXXXX" 2>/dev/null || mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0; failed=0
+
+ok()   { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# expect STATUS DESCRIPTION -- command...: runs it, keeps stdout+stderr in $out
+expect() {
+  local want=$1 what=$2; shift 3
+  out=$("$@" 2>&1); local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else fail "$what: exit $got, expected $want"; echo "$out" | head -20; fi
+}
+contains() { if grep -qF -- "$2" <<<"$out"; then ok; else fail "$1: output lacks '$2'"; echo "$out" | head -20; fi; }
+absent()   { if [ ! -e "$2" ]; then ok; else fail "$1: $2 exists"; fi; }
+
+# --- help and version on every command ---
+expect 0 "ttc --help" -- "$TTC" --help
+contains "ttc --help" "compile"
+expect 0 "ttc --version" -- "$TTC" --version
+contains "ttc --version" "ttc 0."
+for c in compile run dump-graph passes; do
+  expect 0 "ttc $c --help" -- "$TTC" $c --help
+  contains "ttc $c --help" "usage: ttc $c"
+done
+expect 1 "unknown command" -- "$TTC" compiel x
+contains "unknown command" "did you mean 'ttc compile'?"
+expect 1 "unknown option" -- "$TTC" compile specs/tiny-bert.yaml --sq 4
+contains "unknown option" "did you mean '--seq'?"
+
+# --- the main flow ---
+expect 0 "compile tiny-bert" -- "$TTC" compile specs/tiny-bert.yaml --batch 2 --seq 16 -o "$tmp/t.plan"
+contains "compile summary" "wrote $tmp/t.plan"
+expect 0 "run tiny-bert" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "5,6,7,8" --output "$tmp/h.npy" --output-pooled "$tmp/p.npy"
+contains "run prints the shape" "hidden  [1, 4, 32]"
+contains "run prints timing" "forward"
+if head -c 128 "$tmp/h.npy" | grep -qa "'shape': (1, 4, 32)"; then ok; else fail "hidden.npy header shape"; fi
+if head -c 128 "$tmp/p.npy" | grep -qa "'shape': (1, 32)"; then ok; else fail "pooled.npy header shape"; fi
+expect 0 "check against reference" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "5,6,7,8" --check
+contains "check verdict" "every op matches the fp32 reference"
+
+# --- dump-graph ---
+expect 0 "dump text" -- "$TTC" dump-graph specs/tiny-bert.yaml --after shape-infer --seq 16
+contains "dump shows a shaped q projection" "# layer_0.attention.q [attention]"
+contains "dump shows q shape" ": fp32[B,S,32]  # layer_0.attention.q"
+first=$out
+expect 0 "dump text again" -- "$TTC" dump-graph specs/tiny-bert.yaml --after shape-infer --seq 16
+if [ "$first" = "$out" ]; then ok; else fail "text dump is not deterministic"; fi
+expect 0 "dump dot" -- "$TTC" dump-graph specs/tiny-bert.yaml -o "$tmp/g.dot"
+if command -v dot >/dev/null; then
+  expect 0 "dot renders the graph" -- dot -Tsvg "$tmp/g.dot" -o "$tmp/g.svg"
+fi
+expect 0 "passes" -- "$TTC" passes
+contains "passes lists memory-plan" "memory-plan"
+expect 1 "unknown pass" -- "$TTC" dump-graph specs/tiny-bert.yaml --after shape-infr
+contains "unknown pass" "did you mean 'shape-infer'?"
+expect 0 "disable an optional pass" -- "$TTC" compile specs/tiny-bert.yaml --disable-pass verify -o "$tmp/nv.plan"
+expect 1 "required pass cannot be disabled" -- "$TTC" compile specs/tiny-bert.yaml --disable-pass memory-plan -o "$tmp/x.plan"
+absent "required pass" "$tmp/x.plan"
+
+# --- bad specs: file:line:col, exit 1, no output ---
+printf 'spec_version: 1\nmodel: {name: x, type: encoder, vocab_size: 10, max_sequence_length: 8}\nlayers:\n  - id: embedding\n    type: embedding\n    params: {hidden_dim: 8, hiden: 3}\n' > "$tmp/bad.yaml"
+expect 1 "unknown spec key" -- "$TTC" compile "$tmp/bad.yaml" -o "$tmp/bad.plan"
+contains "unknown spec key location" "bad.yaml:6:"
+contains "unknown spec key message" "hiden"
+absent "bad spec" "$tmp/bad.plan"
+expect 1 "missing spec" -- "$TTC" compile "$tmp/nope.yaml" -o "$tmp/bad.plan"
+contains "missing spec" "nope.yaml"
+expect 1 "--seq beyond the model" -- "$TTC" compile specs/tiny-bert.yaml --seq 65 -o "$tmp/bad.plan"
+contains "--seq beyond the model" "max_sequence_length (64)"
+absent "--seq beyond" "$tmp/bad.plan"
+expect 1 "bad --batch" -- "$TTC" compile specs/tiny-bert.yaml --batch zero
+
+# --- bad run inputs ---
+expect 1 "input longer than --seq" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "$(seq -s, 1 17)" --output "$tmp/o.npy"
+contains "input longer than --seq" "at most 16"
+absent "input longer" "$tmp/o.npy"
+expect 1 "id outside vocab" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "1,128"
+contains "id outside vocab" "outside the vocabulary"
+expect 1 "bad literal" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "1,x2"
+expect 1 "no weights" -- "$TTC" run "$tmp/t.plan" --input-ids "1,2"
+contains "no weights" "--random-weights"
+expect 1 "missing ids" -- "$TTC" run "$tmp/t.plan" --random-weights 1
+expect 1 "weights file missing" -- "$TTC" run "$tmp/t.plan" --weights "$tmp/none.safetensors" --input-ids "1,2"
+expect 1 "output into a missing directory" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "1,2" --output "$tmp/no/dir/o.npy"
+absent "output into missing dir" "$tmp/no/dir/o.npy"
+expect 1 "mask shape mismatch" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "1,2,3" --attention-mask "1,1"
+contains "mask shape mismatch" "--attention-mask"
+
+# --- corrupted plans ---
+size=$(stat -c %s "$tmp/t.plan")
+head -c $((size / 2)) "$tmp/t.plan" > "$tmp/trunc.plan"
+expect 1 "truncated plan" -- "$TTC" run "$tmp/trunc.plan" --random-weights 1 --input-ids "1,2"
+contains "truncated plan" "trunc.plan"
+cp "$tmp/t.plan" "$tmp/flip.plan"
+printf '\x55' | dd of="$tmp/flip.plan" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
+expect 1 "corrupted plan" -- "$TTC" run "$tmp/flip.plan" --random-weights 1 --input-ids "1,2"
+expect 1 "not a plan" -- "$TTC" run specs/tiny-bert.yaml --random-weights 1 --input-ids "1,2"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
