@@ -57,7 +57,9 @@ void diag_print_one(const Diags *d, const Diag *dg, FILE *out);
 void diag_print(const Diags *d, FILE *out);
 void diag_free(Diags *d);
 
-/* "did you mean 'x'?" support: the closest candidate within a small edit distance, or NULL. */
+/* "did you mean 'x'?" support: the closest candidate within a small edit distance, or NULL.
+ * Distance: Levenshtein, where swapping two neighbouring letters is one edit and case is
+ * ignored; accepted when <= max(1, strlen(word) / 3). Ties go to the earlier candidate. */
 const char *diag_closest(const char *word, const char *const *candidates, int n);
 
 #endif

@@ -3,7 +3,12 @@
  *
  * Precedence, lowest to highest: built-in module default for the device < `defaults` < module
  * type < path glob < exact path; then `modes.<mode>` on top; overlay files in command-line order;
- * `--set` last. Resolution is a pure function of (config, module path, module type, mode). */
+ * `--set` last. Resolution is a pure function of (config, module path, module type, mode).
+ * Details (hw_resolve.c): within the glob and exact-path levels a pattern with more dotted
+ * components beats a shorter one (layer_3.attention over layer_3); otherwise, at equal
+ * standing, the later rule wins (later line, later file). Every --set beats every file rule,
+ * and among --set the later wins whatever its pattern. A path P selects P and P.anything; a
+ * glob selects a module when it matches the path or one of its dotted prefixes. */
 #ifndef TTC_HW_H
 #define TTC_HW_H
 
@@ -88,6 +93,9 @@ typedef struct HwProv {
     const char *file; /* interned (Diags); NULL for built-in defaults and --set */
     int line, col;
     const char *origin; /* "built-in default for wormhole_n150", "--set", "file" */
+    /* (origin of file rules names their place: "defaults", "modules (type)", "modules (glob)",
+     *  "modules (path)", "modes.decode", "modes.decode.modules (type)", ...; "device" for
+     *  HwConfig.device_prov. Always static or owned by the HwConfig.) */
 } HwProv;
 
 typedef struct HwResolved {

@@ -42,7 +42,9 @@ TtcStatus ttc_session_init(TtcSession *s, TtcModel *m, const TtcRunOptions *opt,
         return ttc_fail(err, TTC_E_INTERNAL, "reference session needs the fp32 weights (load with keep_fp32)");
     const TtcPlan *p = &m->plan;
     if (!s->opt.keep_all) {
-        s->arena = aligned_alloc(64, (size_t)p->arena_bytes);
+        /* aligned_alloc wants a size that is a multiple of the alignment. */
+        size_t bytes = ((size_t)p->arena_bytes + 63) / 64 * 64;
+        s->arena = aligned_alloc(64, bytes ? bytes : 64);
         if (!s->arena) return ttc_fail(err, TTC_E_INTERNAL, "out of memory for a %lld-byte arena", (long long)p->arena_bytes);
         return TTC_OK;
     }

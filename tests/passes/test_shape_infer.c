@@ -42,7 +42,8 @@ static void g_free(G *t) {
 
 static int g_op(G *t, TtcOpKind k, TtcAttrs a, int n, int i0, int i1, int i2) {
     int in[3] = {i0, i1, i2};
-    return t->g.ops[ir_add_op(&t->g, k, "m.op", "ffn", in, n, a)].d.out;
+    int op = ir_add_op(&t->g, k, "m.op", "ffn", in, n, a); /* may move t->g.ops */
+    return t->g.ops[op].d.out;
 }
 
 static void test_attention_shapes_gqa(void) {

@@ -1,0 +1,41 @@
+/* spec_parse.h: private to spec_load.c (document, model, layer list, cross-layer checks,
+ * repeat expansion) and spec_layers.c (the params of each layer type). */
+#ifndef TTC_SPEC_PARSE_H
+#define TTC_SPEC_PARSE_H
+
+#include "spec.h"
+#include "yaml_util.h"
+
+/* Upper bounds that keep every product of dims inside int64 and every allocation sane; no
+ * real model comes near them. */
+#define SPEC_MAX_DIM ((int64_t)1 << 24)
+#define SPEC_MAX_HEADS 4096
+#define SPEC_MAX_REPEAT 10000
+#define SPEC_MAX_LAYERS 100000
+
+typedef struct SpecParse {
+    YamluDoc *y;
+    Diags *d;
+    int model_type;     /* SpecModelType, or -1 when model.type is missing or bad */
+    int64_t vocab_size; /* 0 when unknown */
+} SpecParse;
+
+/* One entry of `layers:` as written, before `repeat` expansion. */
+typedef struct SpecEntry {
+    SpecLayer t;     /* parsed values; t.id is the id as written ("layer_{i}") */
+    char *ctx;       /* "layer 'layer_{i}'" (or "layer #3" without an id), for messages */
+    int64_t repeat;  /* 0 when not given */
+    int has_type;    /* t.type is valid */
+    int n_errors;    /* errors reported while parsing this entry */
+    DiagLoc loc, id_loc, repeat_loc;
+    /* Where the dims that cross-layer checks compare were written (line 0 when absent). */
+    DiagLoc hidden_loc, in_loc, out_loc, tied_loc;
+} SpecEntry;
+
+extern const char *const spec_layer_type_names[5]; /* indexed by SpecLayerType */
+
+/* Parses `params:` of an entry whose type is known, applies the defaults, and checks the
+ * rules that concern this layer alone (heads divide, eps > 0, ...). */
+void spec_parse_params(SpecParse *p, SpecEntry *e, yaml_node_t *params);
+
+#endif

@@ -1,0 +1,263 @@
+/* plan_validate.c: the semantic rules every plan obeys, checked by the loader on every file and
+ * by the compiler before it writes one (rule list: PLAN_FORMAT.md, "What the loader checks").
+ *
+ * The runtime indexes arrays and carves the arena with these values without further checks, so
+ * anything that could make it read or write out of bounds is rejected here. Each message names
+ * the file and the element: "plan.bin: op 12 ('layer_1.attention.qkv'): input 2 refers to ...". */
+#include "plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PLAN_MAX_ITEMS 1000000 /* same bound as the parser's */
+#define PLAN_ARENA_ALIGN 64    /* the executor hands kernels 64-byte aligned buffers */
+#define PLAN_HOST_ELEM_BYTES 4 /* every dtype is held as 4-byte fp32 or int32 on the host */
+
+typedef struct PlanCheck {
+    const TtcPlan *p;
+    const char *what;
+    TtcError *err;
+} PlanCheck;
+
+static const char *const plan_sym_bound_name[TTC_SYM_COUNT] = {"", "max_batch", "max_seq", "max_ctx"};
+
+static int64_t plan_sym_bound(const TtcPlan *p, int32_t sym) {
+    return sym == TTC_SYM_BATCH ? p->max_batch : sym == TTC_SYM_SEQ ? p->max_seq : p->max_ctx;
+}
+
+static int plan_is_input_role(int32_t role) {
+    return role == TTC_ROLE_INPUT_IDS || role == TTC_ROLE_TOKEN_TYPE_IDS || role == TTC_ROLE_ATTENTION_MASK;
+}
+
+/* Names come from fixed-size fields that a buggy compiler could leave unterminated; messages
+ * print at most the field. */
+static int plan_name_ok(const char *s) { return memchr(s, 0, TTC_NAME_MAX) != NULL; }
+
+static TtcStatus plan_check_header(const PlanCheck *c) {
+    const TtcPlan *p = c->p;
+    if (!memchr(p->model_name, 0, sizeof p->model_name) || !memchr(p->device, 0, sizeof p->device) ||
+        !memchr(p->producer, 0, sizeof p->producer))
+        return ttc_fail(c->err, TTC_E_USER, "%s: model name, device or producer is not NUL-terminated", c->what);
+    if (p->model_type != TTC_MODEL_ENCODER && p->model_type != TTC_MODEL_DECODER)
+        return ttc_fail(c->err, TTC_E_USER, "%s: model type %d is neither encoder (0) nor decoder (1)", c->what,
+                        (int)p->model_type);
+    const struct { const char *name; int64_t v; } bounds[] = {
+        {"vocab_size", p->vocab_size}, {"max_batch", p->max_batch}, {"max_seq", p->max_seq}, {"max_ctx", p->max_ctx}};
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++)
+        if (bounds[i].v <= 0)
+            return ttc_fail(c->err, TTC_E_USER, "%s: %s is %lld, must be positive", c->what, bounds[i].name,
+                            (long long)bounds[i].v);
+    if (p->max_ctx < p->max_seq)
+        return ttc_fail(c->err, TTC_E_USER, "%s: max_ctx (%lld) is smaller than max_seq (%lld)", c->what,
+                        (long long)p->max_ctx, (long long)p->max_seq);
+    if (p->arena_bytes < 0)
+        return ttc_fail(c->err, TTC_E_USER, "%s: arena_bytes is %lld, must not be negative", c->what,
+                        (long long)p->arena_bytes);
+    if (p->n_tensors < 0 || p->n_tensors > PLAN_MAX_ITEMS || (p->n_tensors > 0 && !p->tensors))
+        return ttc_fail(c->err, TTC_E_USER, "%s: %d tensors, must be 0..%d", c->what, (int)p->n_tensors,
+                        PLAN_MAX_ITEMS);
+    if (p->n_ops < 0 || p->n_ops > PLAN_MAX_ITEMS || (p->n_ops > 0 && !p->ops))
+        return ttc_fail(c->err, TTC_E_USER, "%s: %d ops, must be 0..%d", c->what, (int)p->n_ops, PLAN_MAX_ITEMS);
+    return TTC_OK;
+}
+
+/* Rank, dims and symbols; *elems gets the upper-bound element count, overflow-checked. */
+static TtcStatus plan_check_shape(const PlanCheck *c, int32_t i, int64_t *elems) {
+    const TtcTensorDesc *t = &c->p->tensors[i];
+    const TtcShape *s = &t->shape;
+    if (s->rank < 1 || s->rank > TTC_MAX_RANK)
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): rank %d must be 1..%d", c->what, (int)i, t->name,
+                        (int)s->rank, TTC_MAX_RANK);
+    int64_t n = 1;
+    for (int d = 0; d < s->rank; d++) {
+        TtcDim dim = s->d[d];
+        if (dim.sym < 0 || dim.sym >= TTC_SYM_COUNT)
+            return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): dim %d has symbol %d, must be 0..%d", c->what,
+                            (int)i, t->name, d, (int)dim.sym, TTC_SYM_COUNT - 1);
+        if (dim.size <= 0)
+            return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): dim %d has size %lld, must be positive",
+                            c->what, (int)i, t->name, d, (long long)dim.size);
+        /* The executor sizes symbolic dims by the run's bindings, which never exceed the plan's
+         * bounds; a different upper bound here would make the arena layout a lie. */
+        if (dim.sym != TTC_SYM_NONE && dim.size != plan_sym_bound(c->p, dim.sym))
+            return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): dim %d is bounded by %s but has size %lld, "
+                            "the plan's %s is %lld", c->what, (int)i, t->name, d, plan_sym_bound_name[dim.sym],
+                            (long long)dim.size, plan_sym_bound_name[dim.sym],
+                            (long long)plan_sym_bound(c->p, dim.sym));
+        if (n > INT64_MAX / PLAN_HOST_ELEM_BYTES / dim.size)
+            return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): shape overflows 64-bit byte sizes", c->what,
+                            (int)i, t->name);
+        n *= dim.size;
+    }
+    *elems = n;
+    return TTC_OK;
+}
+
+static TtcStatus plan_check_tensor(const PlanCheck *c, int32_t i) {
+    const TtcPlan *p = c->p;
+    const TtcTensorDesc *t = &p->tensors[i];
+    if (!plan_name_ok(t->name))
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d: name is not NUL-terminated", c->what, (int)i);
+    if (t->kind != TTC_TENSOR_INPUT && t->kind != TTC_TENSOR_WEIGHT && t->kind != TTC_TENSOR_ACT)
+        return ttc_fail(c->err, TTC_E_USER,
+                        "%s: tensor %d ('%s'): kind %d is none of input (0), weight (1), activation (2)", c->what,
+                        (int)i, t->name, (int)t->kind);
+    if (t->dtype < 0 || t->dtype >= TTC_DTYPE_COUNT)
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): dtype %d must be 0..%d", c->what, (int)i,
+                        t->name, (int)t->dtype, TTC_DTYPE_COUNT - 1);
+    if (t->role < 0 || t->role >= TTC_ROLE_COUNT)
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): role %d must be 0..%d", c->what, (int)i, t->name,
+                        (int)t->role, TTC_ROLE_COUNT - 1);
+    if (t->init < TTC_INIT_NORMAL || t->init > TTC_INIT_NORM_BIAS)
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): init %d must be 0..%d", c->what, (int)i,
+                        t->name, (int)t->init, TTC_INIT_NORM_BIAS);
+    /* Inputs are fed by role (--input-ids ...): a role-less input could never be filled, and an
+     * input role on anything else would be fed into a weight or an op's output. */
+    if (t->kind == TTC_TENSOR_INPUT && !plan_is_input_role(t->role))
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): input has role '%s', not an input role", c->what,
+                        (int)i, t->name, ttc_role_name((TtcRole)t->role));
+    if (t->kind != TTC_TENSOR_INPUT && plan_is_input_role(t->role))
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): role '%s' is only for input tensors", c->what,
+                        (int)i, t->name, ttc_role_name((TtcRole)t->role));
+    if (t->kind == TTC_TENSOR_WEIGHT && t->role != TTC_ROLE_NONE)
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): weights cannot have role '%s'", c->what, (int)i,
+                        t->name, ttc_role_name((TtcRole)t->role));
+    int64_t elems = 0;
+    if (plan_check_shape(c, i, &elems)) return TTC_E_USER;
+    if (t->kind == TTC_TENSOR_WEIGHT) {
+        if (t->offset != 0)
+            return ttc_fail(c->err, TTC_E_USER,
+                            "%s: tensor %d ('%s'): weight has arena offset %lld, must be 0 (weights live outside "
+                            "the arena)", c->what, (int)i, t->name, (long long)t->offset);
+        return TTC_OK;
+    }
+    if (t->offset < 0 || t->offset % PLAN_ARENA_ALIGN != 0)
+        return ttc_fail(c->err, TTC_E_USER,
+                        "%s: tensor %d ('%s'): arena offset %lld must be a non-negative multiple of %d", c->what,
+                        (int)i, t->name, (long long)t->offset, PLAN_ARENA_ALIGN);
+    int64_t bytes = elems * PLAN_HOST_ELEM_BYTES; /* cannot overflow: plan_check_shape bounded it */
+    if (t->offset > p->arena_bytes || bytes > p->arena_bytes - t->offset)
+        return ttc_fail(c->err, TTC_E_USER,
+                        "%s: tensor %d ('%s'): %lld bytes at arena offset %lld overrun arena_bytes %lld", c->what,
+                        (int)i, t->name, (long long)bytes, (long long)t->offset, (long long)p->arena_bytes);
+    return TTC_OK;
+}
+
+static TtcStatus plan_check_tensors(const PlanCheck *c) {
+    int32_t role_owner[TTC_ROLE_COUNT];
+    for (int r = 0; r < TTC_ROLE_COUNT; r++) role_owner[r] = -1;
+    for (int32_t i = 0; i < c->p->n_tensors; i++) {
+        if (plan_check_tensor(c, i)) return TTC_E_USER;
+        const TtcTensorDesc *t = &c->p->tensors[i];
+        if (!plan_is_input_role(t->role)) continue;
+        if (role_owner[t->role] >= 0)
+            return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): role '%s' is already taken by tensor %d ('%s')",
+                            c->what, (int)i, t->name, ttc_role_name((TtcRole)t->role), (int)role_owner[t->role],
+                            c->p->tensors[role_owner[t->role]].name);
+        role_owner[t->role] = i;
+    }
+    return TTC_OK;
+}
+
+/* Kernels divide by and loop over these; a zero or negative value must never reach them. */
+static TtcStatus plan_check_attrs(const PlanCheck *c, int32_t k) {
+    const TtcOpDesc *op = &c->p->ops[k];
+    const TtcAttrs *a = &op->attrs;
+    if (!isfinite(a->eps) || !isfinite(a->scale))
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): eps (%g) and scale (%g) must be finite", c->what,
+                        (int)k, op->path, (double)a->eps, (double)a->scale);
+    if (a->window < 0 || (a->causal != 0 && a->causal != 1) || (a->has_mask != 0 && a->has_mask != 1))
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): causal (%d) and has_mask (%d) must be 0 or 1, "
+                        "window (%d) not negative", c->what, (int)k, op->path, (int)a->causal, (int)a->has_mask,
+                        (int)a->window);
+    if (op->kind != TTC_OP_ATTN_SCORES && op->kind != TTC_OP_ATTN_CONTEXT) return TTC_OK;
+    if (a->heads <= 0 || a->kv_heads <= 0 || a->head_dim <= 0 || a->heads % a->kv_heads != 0)
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): heads (%d) and kv_heads (%d) must be positive with "
+                        "kv_heads dividing heads, head_dim (%d) positive", c->what, (int)k, op->path,
+                        (int)a->heads, (int)a->kv_heads, (int)a->head_dim);
+    return TTC_OK;
+}
+
+static TtcStatus plan_check_config(const PlanCheck *c, int32_t k) {
+    const TtcOpDesc *op = &c->p->ops[k];
+    const TtcOpConfig *cfg = &op->cfg;
+    if (cfg->act_dtype >= TTC_DTYPE_COUNT || cfg->weight_dtype >= TTC_DTYPE_COUNT)
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): config dtypes (act %d, weight %d) must be 0..%d",
+                        c->what, (int)k, op->path, cfg->act_dtype, cfg->weight_dtype, TTC_DTYPE_COUNT - 1);
+    if (cfg->fidelity > TTC_FIDELITY_HIFI4 || cfg->fp32_acc > 1 || cfg->layout > TTC_LAYOUT_ROW_MAJOR ||
+        cfg->memory > TTC_MEM_L1)
+        return ttc_fail(c->err, TTC_E_USER,
+                        "%s: op %d ('%s'): config out of range: fidelity %d (0..%d), fp32_acc %d (0..1), "
+                        "layout %d (0..%d), memory %d (0..%d)", c->what, (int)k, op->path, cfg->fidelity,
+                        TTC_FIDELITY_HIFI4, cfg->fp32_acc, cfg->layout, TTC_LAYOUT_ROW_MAJOR, cfg->memory,
+                        TTC_MEM_L1);
+    return TTC_OK;
+}
+
+/* Whether some op at or after `k` writes tensor `t`: only to word the error message. */
+static int plan_produced_from(const TtcPlan *p, int32_t t, int32_t k) {
+    for (int32_t j = k; j < p->n_ops; j++)
+        if (p->ops[j].out == t) return 1;
+    return 0;
+}
+
+/* One op: arity, indices, and the dataflow rule that every activation it reads was produced by
+ * an earlier op (`producer` holds the producing op of each tensor so far, -1 for none). */
+static TtcStatus plan_check_op(const PlanCheck *c, int32_t k, int32_t *producer) {
+    const TtcPlan *p = c->p;
+    const TtcOpDesc *op = &p->ops[k];
+    if (!plan_name_ok(op->path))
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d: path is not NUL-terminated", c->what, (int)k);
+    if (op->kind < 0 || op->kind >= TTC_OP_COUNT)
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): kind %d is not an op (0..%d)", c->what, (int)k,
+                        op->path, (int)op->kind, TTC_OP_COUNT - 1);
+    const char *name = ttc_op_name((TtcOpKind)op->kind);
+    int lo = ttc_op_min_inputs((TtcOpKind)op->kind), hi = ttc_op_max_inputs((TtcOpKind)op->kind);
+    if (op->n_in < lo || op->n_in > hi || op->n_in > TTC_MAX_OP_INPUTS)
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): %s takes %d..%d inputs, has %d", c->what, (int)k,
+                        op->path, name, lo, hi, (int)op->n_in);
+    for (int j = 0; j < op->n_in; j++) {
+        int32_t t = op->in[j];
+        if (t < 0 || t >= p->n_tensors)
+            return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): input %d refers to tensor %d, plan has %d tensors",
+                            c->what, (int)k, op->path, j, (int)t, (int)p->n_tensors);
+        if (p->tensors[t].kind == TTC_TENSOR_ACT && producer[t] < 0)
+            return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): input %d (tensor %d '%s') is used before %s",
+                            c->what, (int)k, op->path, j, (int)t, p->tensors[t].name,
+                            plan_produced_from(p, t, k) ? "the op that produces it (ops must be in execution order)"
+                                                        : "being produced (no op produces it)");
+    }
+    int32_t o = op->out;
+    if (o < 0 || o >= p->n_tensors)
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): output refers to tensor %d, plan has %d tensors",
+                        c->what, (int)k, op->path, (int)o, (int)p->n_tensors);
+    if (p->tensors[o].kind != TTC_TENSOR_ACT)
+        return ttc_fail(c->err, TTC_E_USER,
+                        "%s: op %d ('%s'): output tensor %d ('%s') is %s, ops may only produce activations", c->what,
+                        (int)k, op->path, (int)o, p->tensors[o].name,
+                        p->tensors[o].kind == TTC_TENSOR_INPUT ? "an input" : "a weight");
+    if (producer[o] >= 0)
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): output tensor %d ('%s') is already produced by op %d "
+                        "('%s')", c->what, (int)k, op->path, (int)o, p->tensors[o].name, (int)producer[o],
+                        p->ops[producer[o]].path);
+    producer[o] = k;
+    if (plan_check_attrs(c, k) || plan_check_config(c, k)) return TTC_E_USER;
+    return TTC_OK;
+}
+
+TtcStatus ttc_plan_validate(const TtcPlan *p, const char *what, TtcError *err) {
+    PlanCheck c = {p, what ? what : "plan", err};
+    if (plan_check_header(&c) || plan_check_tensors(&c)) return TTC_E_USER;
+    int32_t *producer = malloc(((size_t)p->n_tensors + 1) * sizeof *producer);
+    if (!producer) return ttc_fail(err, TTC_E_INTERNAL, "%s: out of memory validating the plan", c.what);
+    for (int32_t i = 0; i < p->n_tensors; i++) producer[i] = -1;
+    TtcStatus st = TTC_OK;
+    for (int32_t k = 0; k < p->n_ops && st == TTC_OK; k++) st = plan_check_op(&c, k, producer);
+    for (int32_t i = 0; i < p->n_tensors && st == TTC_OK; i++)
+        if (p->tensors[i].kind == TTC_TENSOR_ACT && producer[i] < 0)
+            st = ttc_fail(err, TTC_E_USER, "%s: tensor %d ('%s'): activation is never produced by any op", c.what,
+                          (int)i, p->tensors[i].name);
+    free(producer);
+    return st;
+}
