@@ -154,7 +154,10 @@ TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err) {
         a.op = op;
         a.err = err;
         a.n_in = op->n_in;
-        for (int i = 0; i < op->n_in; i++) ttc_session_tensor(s, op->in[i], &a.in[i]);
+        for (int i = 0; i < op->n_in; i++) {
+            ttc_session_tensor(s, op->in[i], &a.in[i]);
+            if (!s->opt.reference && s->m->prep) a.prep[i] = s->m->prep[op->in[i]];
+        }
         ttc_session_tensor(s, op->out, &a.out);
         double t0 = now_ms();
         TtcStatus rc = kernels[op->kind](&a);

@@ -22,6 +22,9 @@ typedef struct RtOpArgs {
     int32_t n_in;
     RtTensor in[TTC_MAX_OP_INPUTS];
     RtTensor out;        /* dims already set by the executor; kernel fills data */
+    /* Per input: what weight_prep.c made of a weight at load for this op's kernel (e.g. the
+     * operand parts of a fidelity-emulated matmul); NULL when nothing (and on the reference path). */
+    const void *prep[TTC_MAX_OP_INPUTS];
     TtcError *err;       /* kernels report bad input (e.g. token id out of range) here */
 } RtOpArgs;
 

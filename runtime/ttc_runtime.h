@@ -18,6 +18,7 @@ typedef struct TtcModel {
     TtcPlan plan;
     float **weights;     /* per tensor index: device-format values (as fp32); NULL for non-weights */
     float **ref_weights; /* per tensor index: the fp32 originals, kept only when asked (reference path) */
+    void **prep;         /* per tensor index: kernel-specific data prepared at load (weight_prep.h) */
 } TtcModel;
 
 TtcStatus ttc_model_open(TtcModel *m, const char *plan_path, TtcError *err);

@@ -9,6 +9,7 @@
 #include "numerics.h"
 #include "safetensors.h"
 #include "ttc_runtime.h"
+#include "weight_prep.h"
 
 static int is_weight(const TtcModel *m, int t) { return m->plan.tensors[t].kind == TTC_TENSOR_WEIGHT; }
 
@@ -21,6 +22,7 @@ static TtcStatus alloc_tables(TtcModel *m, int keep_fp32, TtcError *err) {
 }
 
 static void free_tables(TtcModel *m) {
+    rt_free_prepared(m);
     for (int t = 0; m->weights && t < m->plan.n_tensors; t++) free(m->weights[t]);
     for (int t = 0; m->ref_weights && t < m->plan.n_tensors; t++) free(m->ref_weights[t]);
     free(m->weights);
@@ -28,8 +30,8 @@ static void free_tables(TtcModel *m) {
     m->weights = m->ref_weights = NULL;
 }
 
-/* Takes fp32 values for tensor t (ownership moves), keeps a copy for the reference path when
- * asked, and rounds them to the tensor's device format. */
+/* Takes fp32 values for tensor t (ownership moves) and keeps a copy for the reference path when
+ * asked; rt_prepare_weights converts them to device formats once all are loaded. */
 static TtcStatus adopt(TtcModel *m, int t, float *vals, TtcError *err) {
     const TtcTensorDesc *d = &m->plan.tensors[t];
     int64_t n = ttc_shape_max_elems(&d->shape);
@@ -41,7 +43,6 @@ static TtcStatus adopt(TtcModel *m, int t, float *vals, TtcError *err) {
         }
         memcpy(m->ref_weights[t], vals, (size_t)n * sizeof(float));
     }
-    ttc_round_to_dtype(vals, n, d->shape.d[d->shape.rank - 1].size, (TtcDType)d->dtype);
     m->weights[t] = vals;
     return TTC_OK;
 }
@@ -102,6 +103,7 @@ TtcStatus ttc_model_load_weights(TtcModel *m, const char *path, int keep_fp32, T
         rc = adopt(m, t, vals, err);
     }
     ttc_st_close(&st);
+    if (rc == TTC_OK) rc = rt_prepare_weights(m, err);
     if (rc != TTC_OK) free_tables(m);
     return rc;
 }
@@ -149,6 +151,7 @@ TtcStatus ttc_model_random_weights(TtcModel *m, uint64_t seed, int keep_fp32, Tt
         }
         rc = adopt(m, t, vals, err);
     }
+    if (rc == TTC_OK) rc = rt_prepare_weights(m, err);
     if (rc != TTC_OK) free_tables(m);
     return rc;
 }

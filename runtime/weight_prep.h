@@ -1,0 +1,14 @@
+/* weight_prep.h: turns loaded fp32 weights into what the emulated device holds, once, at load
+ * (DESIGN.md §6: never per call): each weight is rounded to its device format, and a kernel may
+ * keep extra prepared data per weight (m->prep[t]) that reaches it through RtOpArgs.prep. */
+#ifndef TTC_WEIGHT_PREP_H
+#define TTC_WEIGHT_PREP_H
+
+#include "ttc_runtime.h"
+
+/* Called by the weight loaders after every weight has its fp32 values in m->weights. */
+TtcStatus rt_prepare_weights(TtcModel *m, TtcError *err);
+/* Frees m->prep and everything in it; safe when nothing was prepared. */
+void rt_free_prepared(TtcModel *m);
+
+#endif
