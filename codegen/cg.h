@@ -8,8 +8,9 @@
 
 /* Copies the graph into a plan (the graph must have been through memory-plan). 0 ok, -1 OOM. */
 int cg_plan_from_graph(const Graph *g, TtcPlan *p, const char *producer);
-/* DOT: ops as nodes grouped in one cluster per module (layer_3 > attention), edges labelled
- * with shapes; inputs as ellipses, outputs as double octagons. Deterministic. */
-void cg_dot_write(const Graph *g, FILE *out);
+/* DOT of the entry point with `mode` (prefill/decode): ops as nodes grouped in one cluster per
+ * module (layer_3 > attention), edges labelled with shapes; inputs as ellipses, outputs with a
+ * double border. Deterministic. */
+void cg_dot_write(const Graph *g, int mode, FILE *out);
 
 #endif

@@ -17,6 +17,8 @@ int cg_plan_from_graph(const Graph *g, TtcPlan *p, const char *producer) {
     p->max_seq = g->max_seq;
     p->max_ctx = g->max_ctx;
     p->arena_bytes = g->arena_bytes;
+    p->n_entries = g->n_entries;
+    memcpy(p->entries, g->entries, sizeof p->entries);
     p->tensors = calloc((size_t)g->n_vals + 1, sizeof *p->tensors);
     p->ops = calloc((size_t)g->n_ops + 1, sizeof *p->ops);
     if (!p->tensors || !p->ops) {
@@ -27,7 +29,9 @@ int cg_plan_from_graph(const Graph *g, TtcPlan *p, const char *producer) {
     p->n_ops = g->n_ops;
     for (int v = 0; v < g->n_vals; v++) {
         p->tensors[v] = g->vals[v].d;
-        if (p->tensors[v].kind == TTC_TENSOR_WEIGHT) p->tensors[v].offset = 0;
+        if (p->tensors[v].kind == TTC_TENSOR_WEIGHT || p->tensors[v].kind == TTC_TENSOR_STATE ||
+            p->tensors[v].alias >= 0)
+            p->tensors[v].offset = 0;
     }
     for (int k = 0; k < g->n_ops; k++) p->ops[k] = g->ops[k].d;
     return 0;

@@ -29,7 +29,7 @@ int compile_spec(const CompileOptions *o, Compilation *c) {
     for (int i = 0; i < o->n_sets; i++) bad |= hw_config_set(&c->hw, o->sets[i], &c->diags) != 0;
     if (bad || c->diags.n_errors) return status_of(c);
 
-    LowerOptions lo = {.batch = o->batch ? o->batch : 1, .mode = o->mode};
+    LowerOptions lo = {.batch = o->batch ? o->batch : 1};
     /* Without --seq a plan covers the model's whole context, capped where activations would get
      * large for no benefit to a first run. */
     lo.seq = o->seq ? o->seq : (c->spec.max_sequence_length < 512 ? c->spec.max_sequence_length : 512);

@@ -16,7 +16,7 @@ typedef struct CompileOptions {
     const char *const *sets; /* --set assignments, applied last */
     int n_sets;
     int64_t batch, seq, max_seq; /* 0 = default */
-    int mode;                    /* HwMode */
+    int mode;                    /* HwMode: which entry point dumps show (compile builds all) */
     int stop_after;              /* pass id, or -1 for the whole pipeline */
     int disabled[PASS_COUNT];
     int n_disabled;

@@ -8,6 +8,7 @@
 #define TTC_IR_H
 
 #include <stdio.h>
+#include "../runtime/plan.h"
 #include "../runtime/ttc_types.h"
 
 typedef struct IrValue {
@@ -21,6 +22,7 @@ typedef struct IrValue {
 typedef struct IrOp {
     TtcOpDesc d;
     char module_type[16]; /* embedding | attention | ffn | norm | pooler | lm_head */
+    int entry;            /* the entry point (index into Graph.entries) the op belongs to */
 } IrOp;
 
 typedef struct Graph {
@@ -29,8 +31,13 @@ typedef struct Graph {
     char device[64];
     int64_t vocab_size;
     int64_t max_batch, max_seq, max_ctx;
-    int mode;            /* HwMode: which entry point this graph is (prefill for encoders) */
-    int64_t arena_bytes; /* set by memory-plan */
+    int64_t arena_bytes; /* set by memory-plan: the largest entry's arena */
+
+    /* Entry points, each a contiguous range of ops (see runtime/plan.h). Lowering builds entry 0
+     * (prefill); `specialize` adds decode for decoders. Builders add to `cur_entry`. */
+    TtcEntry entries[TTC_MAX_ENTRIES];
+    int n_entries;
+    int cur_entry;
 
     IrValue *vals;
     int n_vals, cap_vals;
@@ -44,10 +51,19 @@ void ir_free(Graph *g);
 /* Builders. Names are copied (truncated names are a bug: asserted). Return the value index. */
 int ir_add_input(Graph *g, const char *name, TtcRole role, TtcDType dtype, TtcShape shape);
 int ir_add_weight(Graph *g, const char *name, TtcShape shape, TtcWeightInit init);
+/* State kept across calls and shared by entry points (a KV cache). */
+int ir_add_state(Graph *g, const char *name, TtcShape shape);
 /* Appends an op; its output value (named after the path) gets its shape from shape-infer. */
 int ir_add_op(Graph *g, TtcOpKind kind, const char *path, const char *module_type, const int *in, int n_in,
               TtcAttrs attrs);
 void ir_mark_output(Graph *g, int value, TtcRole role);
+/* Opens entry point `name` (mode HwMode) at the current end of the op list; ops added from now
+ * on belong to it. Closes the previous one. */
+int ir_begin_entry(Graph *g, const char *name, int mode, int64_t max_seq);
+/* Closes the open entry point (sets its op count). */
+void ir_end_entry(Graph *g);
+/* The entry point an op index belongs to. */
+int ir_entry_of_op(const Graph *g, int op);
 
 /* Shape helpers. */
 TtcShape ir_shape(int rank, ...); /* ir_shape(3, ir_sym(TTC_SYM_BATCH, 2), ir_dim(768), ...) */
@@ -55,7 +71,8 @@ TtcDim ir_dim(int64_t size);
 TtcDim ir_sym(TtcSym sym, int64_t bound);
 int ir_shape_equal(const TtcShape *a, const TtcShape *b);
 
-/* Deterministic text form (ttc dump-graph --after PASS without -o .dot). */
-void ir_dump_text(const Graph *g, FILE *out);
+/* Deterministic text form (ttc dump-graph --after PASS without -o .dot); mode -1 dumps every
+ * entry point, else only those of that mode. */
+void ir_dump_text(const Graph *g, int mode, FILE *out);
 
 #endif

@@ -12,7 +12,6 @@ typedef struct LowerOptions {
     int64_t batch;   /* --batch: upper bound of sequences per run */
     int64_t seq;     /* --seq: upper bound of tokens per prompt */
     int64_t max_seq; /* --max-seq: upper bound of context (decoders) */
-    int mode;        /* HwMode of the entry point being built */
 } LowerOptions;
 
 /* 0 on success; -1 with diagnostics (e.g. --seq beyond the model's positions). */

@@ -1,10 +1,12 @@
-/* memory_plan.c: the `memory-plan` pass. Places every input and activation in one host arena.
+/* memory_plan.c: the `memory-plan` pass. Places every input and activation of each entry point
+ * in one host arena (entry points never run at the same time, so they share it).
  *
  * Each value gets a usage record (first use, last use, size); two values may share bytes only
  * when their lifetimes do not intersect. Placement is greedy, largest first, at the lowest offset
  * that clears every conflicting value already placed: simple, deterministic, and close to the
  * lower bound (the largest sum of sizes live at one op) for transformer graphs, whose lifetimes
- * are short chains. Graph inputs live from before the first op; graph outputs to after the last. */
+ * are short chains. Graph inputs live from before an entry's first op; its outputs to after its
+ * last. Weights, the KV cache and views of it live outside the arena. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,10 +34,15 @@ static int by_offset(const void *a, const void *b) {
 
 static int64_t align_up(int64_t n) { return (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN; }
 
+static int in_arena(const IrValue *v) {
+    return (v->d.kind == TTC_TENSOR_INPUT || v->d.kind == TTC_TENSOR_ACT) && v->d.alias < 0;
+}
+
 static void compute_lifetimes(Graph *g) {
     for (int v = 0; v < g->n_vals; v++) {
         IrValue *val = &g->vals[v];
-        val->first_use = val->d.kind == TTC_TENSOR_INPUT ? -1 : val->producer;
+        int first_op = val->d.entry >= 0 ? g->entries[val->d.entry].first_op : 0;
+        val->first_use = val->d.kind == TTC_TENSOR_INPUT ? first_op - 1 : val->producer;
         val->last_use = val->first_use;
         val->host_bytes = align_up(ttc_shape_max_elems(&val->d.shape) * 4);
     }
@@ -44,8 +51,11 @@ static void compute_lifetimes(Graph *g) {
             IrValue *val = &g->vals[g->ops[k].d.in[i]];
             if (val->last_use < k) val->last_use = k;
         }
-    for (int v = 0; v < g->n_vals; v++)
-        if (g->vals[v].d.role >= TTC_ROLE_HIDDEN) g->vals[v].last_use = g->n_ops;
+    for (int v = 0; v < g->n_vals; v++) {
+        IrValue *val = &g->vals[v];
+        if (val->d.role >= TTC_ROLE_HIDDEN && val->d.entry >= 0)
+            val->last_use = g->entries[val->d.entry].first_op + g->entries[val->d.entry].n_ops;
+    }
 }
 
 /* Lowest offset for `r` that overlaps none of the `n` placed records it conflicts with. */
@@ -63,49 +73,61 @@ static int64_t lowest_fit(Rec *r, Rec **placed, int n, Rec **scratch) {
     return at;
 }
 
-int pass_memory_plan(Graph *g, PassCtx *cx) {
-    compute_lifetimes(g);
+static void print_records(const Graph *g, int entry, int n) {
+    fprintf(stderr, "memory plan (%s): %d records, arena %lld bytes\n", g->entries[entry].name, n,
+            (long long)g->entries[entry].arena_bytes);
+    fprintf(stderr, "  %-6s %-44s %6s %6s %12s %12s\n", "value", "name", "first", "last", "bytes", "offset");
+    for (int v = 0; v < g->n_vals; v++) {
+        const IrValue *val = &g->vals[v];
+        if (!in_arena(val) || val->d.entry != entry) continue;
+        fprintf(stderr, "  %%%-5d %-44s %6d %6d %12lld %12lld\n", v, val->d.name, val->first_use, val->last_use,
+                (long long)val->host_bytes, (long long)val->d.offset);
+    }
+}
+
+/* Plans one entry point; returns its arena size, or -1 when out of memory. */
+static int64_t plan_entry(Graph *g, int entry, int verbose) {
     int n = 0;
-    for (int v = 0; v < g->n_vals; v++) n += g->vals[v].d.kind != TTC_TENSOR_WEIGHT;
+    for (int v = 0; v < g->n_vals; v++) n += in_arena(&g->vals[v]) && g->vals[v].d.entry == entry;
     Rec *recs = calloc((size_t)n + 1, sizeof *recs);
     Rec **placed = calloc((size_t)n + 1, sizeof *placed);
     Rec **scratch = calloc((size_t)n + 1, sizeof *scratch);
-    if (!recs || !placed || !scratch) {
-        free(recs);
-        free(placed);
-        free(scratch);
-        DiagLoc none = {0};
-        diag_error(cx->diags, none, "out of memory");
-        return -1;
-    }
+    int64_t arena = -1;
+    if (!recs || !placed || !scratch) goto done;
     n = 0;
     for (int v = 0; v < g->n_vals; v++) {
         const IrValue *val = &g->vals[v];
-        if (val->d.kind == TTC_TENSOR_WEIGHT) continue;
-        recs[n++] = (Rec){v, val->first_use, val->last_use, val->host_bytes, 0};
+        if (in_arena(val) && val->d.entry == entry)
+            recs[n++] = (Rec){v, val->first_use, val->last_use, val->host_bytes, 0};
     }
     qsort(recs, (size_t)n, sizeof *recs, by_size_desc);
-    int64_t arena = 0;
+    arena = ARENA_ALIGN;
     for (int i = 0; i < n; i++) {
         recs[i].offset = lowest_fit(&recs[i], placed, i, scratch);
         placed[i] = &recs[i];
         g->vals[recs[i].value].d.offset = recs[i].offset;
         if (recs[i].offset + recs[i].bytes > arena) arena = recs[i].offset + recs[i].bytes;
     }
-    g->arena_bytes = arena > 0 ? arena : ARENA_ALIGN;
-    if (cx->verbose) {
-        fprintf(stderr, "memory plan (%s): %d records, arena %lld bytes\n", g->mode == 1 ? "decode" : "prefill", n,
-                (long long)g->arena_bytes);
-        fprintf(stderr, "  %-6s %-44s %6s %6s %12s %12s\n", "value", "name", "first", "last", "bytes", "offset");
-        for (int v = 0; v < g->n_vals; v++) {
-            const IrValue *val = &g->vals[v];
-            if (val->d.kind == TTC_TENSOR_WEIGHT) continue;
-            fprintf(stderr, "  %%%-5d %-44s %6d %6d %12lld %12lld\n", v, val->d.name, val->first_use, val->last_use,
-                    (long long)val->host_bytes, (long long)val->d.offset);
-        }
-    }
+    g->entries[entry].arena_bytes = arena;
+    if (verbose) print_records(g, entry, n);
+done:
     free(recs);
     free(placed);
     free(scratch);
+    return arena;
+}
+
+int pass_memory_plan(Graph *g, PassCtx *cx) {
+    compute_lifetimes(g);
+    g->arena_bytes = 0;
+    for (int e = 0; e < g->n_entries; e++) {
+        int64_t a = plan_entry(g, e, cx->verbose);
+        if (a < 0) {
+            DiagLoc none = {0};
+            diag_error(cx->diags, none, "out of memory");
+            return -1;
+        }
+        if (a > g->arena_bytes) g->arena_bytes = a;
+    }
     return 0;
 }

@@ -11,11 +11,14 @@ static const struct { const char *name, *summary; PassFn fn; } passes[PASS_COUNT
 #undef PASS
 };
 
-const PassId pass_default_pipeline[] = {PASS_SHAPE_INFER, PASS_VERIFY, PASS_PRECISION, PASS_MEMORY_PLAN};
+const PassId pass_default_pipeline[] = {PASS_SPECIALIZE, PASS_SHAPE_INFER, PASS_VERIFY, PASS_PRECISION,
+                                        PASS_MEMORY_PLAN};
 const int pass_default_pipeline_len = (int)(sizeof pass_default_pipeline / sizeof pass_default_pipeline[0]);
 
 /* Passes whose output later passes and the runtime cannot do without. */
-static int pass_required(PassId p) { return p == PASS_SHAPE_INFER || p == PASS_PRECISION || p == PASS_MEMORY_PLAN; }
+static int pass_required(PassId p) {
+    return p == PASS_SPECIALIZE || p == PASS_SHAPE_INFER || p == PASS_PRECISION || p == PASS_MEMORY_PLAN;
+}
 
 const char *pass_name(PassId p) { return (unsigned)p < PASS_COUNT ? passes[p].name : "?"; }
 const char *pass_summary(PassId p) { return (unsigned)p < PASS_COUNT ? passes[p].summary : "?"; }

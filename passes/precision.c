@@ -20,11 +20,12 @@ int pass_precision(Graph *g, PassCtx *cx) {
     for (int k = 0; k < g->n_ops; k++) {
         IrOp *op = &g->ops[k];
         HwResolved r;
-        hw_resolve(cx->hw, op->d.path, op->module_type, g->mode, &r);
+        hw_resolve(cx->hw, op->d.path, op->module_type, g->n_entries ? g->entries[op->entry].mode : 0, &r);
         hw_resolved_to_op_config(&r, &op->d.cfg);
         g->vals[op->d.out].d.dtype = op->d.cfg.act_dtype;
         for (int i = 0; i < op->d.n_in; i++) {
             IrValue *w = &g->vals[op->d.in[i]];
+            if (w->d.kind == TTC_TENSOR_STATE) w->d.dtype = op->d.cfg.act_dtype; /* the cache holds activations */
             if (w->d.kind != TTC_TENSOR_WEIGHT) continue;
             w->d.dtype = op->d.kind == TTC_OP_LINEAR ? op->d.cfg.weight_dtype : op->d.cfg.act_dtype;
         }

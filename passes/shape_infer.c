@@ -49,10 +49,11 @@ static int rule_embedding(ShapeCx *s) {
 
 static int rule_pos_embedding(ShapeCx *s) {
     if (need_rank(s, 0, 2)) return -1;
-    TtcDim B = ir_sym(TTC_SYM_BATCH, s->g->max_batch), S = ir_sym(TTC_SYM_SEQ, s->g->max_seq);
-    if (s->g->max_seq > s->in[0]->d[0].size)
+    int64_t max_seq = s->g->n_entries ? s->g->entries[s->op->entry].max_seq : s->g->max_seq;
+    TtcDim B = ir_sym(TTC_SYM_BATCH, s->g->max_batch), S = ir_sym(TTC_SYM_SEQ, max_seq);
+    if (max_seq > s->in[0]->d[0].size)
         return fail(s, "position table has %lld rows, the plan allows %lld tokens", (long long)s->in[0]->d[0].size,
-                    (long long)s->g->max_seq);
+                    (long long)max_seq);
     s->out = ir_shape(3, B, S, s->in[0]->d[1]);
     return 0;
 }
@@ -151,6 +152,26 @@ static int rule_first_token(ShapeCx *s) {
     return 0;
 }
 
+static int rule_rope(ShapeCx *s) {
+    const TtcAttrs *a = &s->op->d.attrs;
+    if (need_rank(s, 0, 3)) return -1;
+    if (a->heads <= 0 || a->head_dim <= 0 || a->head_dim % 2) return fail(s, "rope needs an even head_dim");
+    if (check_heads(s, s->in[0], a->heads, "x")) return -1;
+    s->out = *s->in[0];
+    return 0;
+}
+
+/* new [B,S,F] into state [B,Tmax,F]: the output is the cache seen up to the current context. */
+static int rule_kv_update(ShapeCx *s) {
+    const TtcShape *n = s->in[0], *c = s->in[1];
+    if (need_rank(s, 0, 3) || need_rank(s, 1, 3)) return -1;
+    if (s->g->vals[s->op->d.in[1]].d.kind != TTC_TENSOR_STATE) return fail(s, "input 1 must be a state tensor");
+    if (!same_dim(n->d[0], c->d[0]) || !same_dim(n->d[2], c->d[2]) || c->d[1].sym != TTC_SYM_CTX)
+        return fail(s, "new rows must match the cache's batch and features, and the cache span the context");
+    s->out = ir_shape(3, n->d[0], c->d[1], n->d[2]);
+    return 0;
+}
+
 static const ShapeRule rules[TTC_OP_COUNT] = {
     [TTC_OP_EMBEDDING] = rule_embedding,
     [TTC_OP_POS_EMBEDDING] = rule_pos_embedding,
@@ -168,6 +189,8 @@ static const ShapeRule rules[TTC_OP_COUNT] = {
     [TTC_OP_RELU] = rule_unary,
     [TTC_OP_TANH] = rule_unary,
     [TTC_OP_FIRST_TOKEN] = rule_first_token,
+    [TTC_OP_ROPE] = rule_rope,
+    [TTC_OP_KV_UPDATE] = rule_kv_update,
 };
 
 int pass_shape_infer(Graph *g, PassCtx *cx) {

@@ -46,6 +46,10 @@ int pass_verify(Graph *g, PassCtx *cx) {
             /* SSA in execution order: an activation must be produced before it is read. */
             if (g->vals[v].d.kind == TTC_TENSOR_ACT && g->vals[v].producer >= k)
                 errors += bad(d, "op '%s' reads %%%d before it is produced", o->path, v);
+            /* Entry points run separately: an op sees its own entry's values and shared ones. */
+            if (g->vals[v].d.entry != -1 && g->vals[v].d.entry != op->entry)
+                errors += bad(d, "op '%s' of entry %d reads %%%d of entry %d", o->path, op->entry, v,
+                              g->vals[v].d.entry);
         }
         if (o->out < 0 || o->out >= g->n_vals || g->vals[o->out].producer != k ||
             g->vals[o->out].d.kind != TTC_TENSOR_ACT)
@@ -56,7 +60,7 @@ int pass_verify(Graph *g, PassCtx *cx) {
         if (val->d.kind == TTC_TENSOR_ACT && (val->producer < 0 || val->producer >= g->n_ops))
             errors += bad(d, "activation %%%d ('%s') has no producer", v, val->d.name);
         if (val->d.kind != TTC_TENSOR_ACT && val->producer != -1)
-            errors += bad(d, "%s '%s' is produced by an op", val->d.kind == TTC_TENSOR_WEIGHT ? "weight" : "input",
+            errors += bad(d, "%s '%s' is produced by an op", val->d.kind == TTC_TENSOR_INPUT ? "input" : "weight/state",
                           val->d.name);
         /* Shapes exist once shape-infer has run; before it only inputs and weights have them. */
         if ((val->d.kind != TTC_TENSOR_ACT || val->d.shape.rank) && !shape_ok(&val->d.shape))

@@ -1,8 +1,9 @@
-/* exec.c: executes a plan's flat op list on the emulated device.
+/* exec.c: executes a plan's entry points on the emulated device.
  *
  * Activations live in the one arena the memory plan laid out (or, for --check, in a buffer
- * each). Kernels compute in fp32; after each op the output is rounded to the op's activation
- * format, which is where the emulated device's bf16 activations come from. */
+ * each); the KV cache lives in state buffers that outlast a step. Kernels compute in fp32; after
+ * each op the output is rounded to the op's activation format, which is where the emulated
+ * device's bf16 activations come from. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,9 +22,15 @@ void ttc_model_from_plan(TtcModel *m, TtcPlan *plan) {
     memset(plan, 0, sizeof *plan);
 }
 
-int ttc_plan_find_role(const TtcPlan *p, TtcRole role) {
+int ttc_plan_find_role(const TtcPlan *p, TtcRole role, int entry) {
     for (int t = 0; t < p->n_tensors; t++)
-        if (p->tensors[t].role == (int32_t)role) return t;
+        if (p->tensors[t].role == (int32_t)role && p->tensors[t].entry == entry) return t;
+    return -1;
+}
+
+int ttc_plan_find_entry(const TtcPlan *p, int mode) {
+    for (int e = 0; e < p->n_entries; e++)
+        if (p->entries[e].mode == mode) return e;
     return -1;
 }
 
@@ -33,6 +40,8 @@ int64_t rt_tensor_elems(const RtTensor *t) {
     return n;
 }
 
+static void *alloc_zeroed(int64_t elems) { return calloc((size_t)elems, 4); }
+
 TtcStatus ttc_session_init(TtcSession *s, TtcModel *m, const TtcRunOptions *opt, TtcError *err) {
     memset(s, 0, sizeof *s);
     s->m = m;
@@ -41,30 +50,44 @@ TtcStatus ttc_session_init(TtcSession *s, TtcModel *m, const TtcRunOptions *opt,
     if (s->opt.reference && !m->ref_weights)
         return ttc_fail(err, TTC_E_INTERNAL, "reference session needs the fp32 weights (load with keep_fp32)");
     const TtcPlan *p = &m->plan;
+    s->state = calloc((size_t)p->n_tensors + 1, sizeof *s->state);
     if (!s->opt.keep_all) {
         /* aligned_alloc wants a size that is a multiple of the alignment. */
         size_t bytes = ((size_t)p->arena_bytes + 63) / 64 * 64;
         s->arena = aligned_alloc(64, bytes ? bytes : 64);
-        if (!s->arena) return ttc_fail(err, TTC_E_INTERNAL, "out of memory for a %lld-byte arena", (long long)p->arena_bytes);
-        return TTC_OK;
+    } else {
+        s->buffers = calloc((size_t)p->n_tensors + 1, sizeof *s->buffers);
     }
-    s->buffers = calloc((size_t)p->n_tensors + 1, sizeof *s->buffers);
-    if (!s->buffers) return ttc_fail(err, TTC_E_INTERNAL, "out of memory");
+    if (!s->state || (!s->arena && !s->buffers)) {
+        ttc_session_free(s);
+        return ttc_fail(err, TTC_E_INTERNAL, "out of memory for a %lld-byte arena", (long long)p->arena_bytes);
+    }
     for (int t = 0; t < p->n_tensors; t++) {
-        if (p->tensors[t].kind == TTC_TENSOR_WEIGHT) continue;
-        s->buffers[t] = calloc((size_t)ttc_shape_max_elems(&p->tensors[t].shape), 4);
-        if (!s->buffers[t]) {
+        const TtcTensorDesc *d = &p->tensors[t];
+        int64_t n = ttc_shape_max_elems(&d->shape);
+        void *buf = NULL;
+        if (d->kind == TTC_TENSOR_STATE)
+            buf = s->state[t] = alloc_zeroed(n);
+        else if (s->buffers && d->kind != TTC_TENSOR_WEIGHT && d->alias < 0)
+            buf = s->buffers[t] = alloc_zeroed(n);
+        else
+            continue;
+        if (!buf) {
             ttc_session_free(s);
-            return ttc_fail(err, TTC_E_INTERNAL, "out of memory for tensor '%s'", p->tensors[t].name);
+            return ttc_fail(err, TTC_E_INTERNAL, "out of memory for tensor '%s' (%lld bytes)", d->name,
+                            (long long)n * 4);
         }
     }
     return TTC_OK;
 }
 
 void ttc_session_free(TtcSession *s) {
-    if (s->buffers)
-        for (int t = 0; t < s->m->plan.n_tensors; t++) free(s->buffers[t]);
+    for (int t = 0; s->m && t < s->m->plan.n_tensors; t++) {
+        if (s->buffers) free(s->buffers[t]);
+        if (s->state) free(s->state[t]);
+    }
     free(s->buffers);
+    free(s->state);
     free(s->arena);
     memset(s, 0, sizeof *s);
 }
@@ -72,35 +95,57 @@ void ttc_session_free(TtcSession *s) {
 static void *tensor_data(TtcSession *s, int t) {
     const TtcTensorDesc *d = &s->m->plan.tensors[t];
     if (d->kind == TTC_TENSOR_WEIGHT) return s->opt.reference ? s->m->ref_weights[t] : s->m->weights[t];
+    if (d->kind == TTC_TENSOR_STATE) return s->state[t];
+    if (d->alias >= 0) return s->state[d->alias];
     return s->buffers ? s->buffers[t] : s->arena + d->offset;
 }
 
 void *ttc_session_tensor(TtcSession *s, int t, RtTensor *view) {
     if (t < 0 || t >= s->m->plan.n_tensors) return NULL;
+    const TtcTensorDesc *d = &s->m->plan.tensors[t];
     void *data = tensor_data(s, t);
     if (view) {
-        const TtcShape *sh = &s->m->plan.tensors[t].shape;
+        const TtcShape *sh = &d->shape;
         memset(view, 0, sizeof *view);
         view->data = data;
         view->rank = sh->rank;
         for (int i = 0; i < sh->rank; i++) view->dims[i] = ttc_dim_actual(sh->d[i], &s->bind);
+        /* The cache keeps its full capacity per sequence: the state itself is seen whole, and a
+         * view of it [B, context, F] steps over that capacity from one sequence to the next. */
+        int cache = d->kind == TTC_TENSOR_STATE ? t : d->alias;
+        if (cache >= 0) {
+            const TtcShape *cs = &s->m->plan.tensors[cache].shape;
+            if (d->kind == TTC_TENSOR_STATE) view->dims[1] = cs->d[1].size;
+            view->stride0 = cs->d[1].size * cs->d[2].size;
+        }
     }
     return data;
 }
 
 const float *ttc_session_output(TtcSession *s, TtcRole role, RtTensor *view) {
-    return ttc_session_tensor(s, ttc_plan_find_role(&s->m->plan, role), view);
+    return ttc_session_tensor(s, ttc_plan_find_role(&s->m->plan, role, s->entry), view);
 }
 
-/* Copies one [batch, seq] id input into its place, or fills the default. */
-static void place_ids(TtcSession *s, TtcRole role, const int32_t *src, int32_t fill, int64_t n) {
-    int t = ttc_plan_find_role(&s->m->plan, role);
+/* Copies one [batch, seq] id input of the entry into its place, or fills the default. */
+static void place_ids(TtcSession *s, int entry, TtcRole role, const int32_t *src, int32_t fill, int64_t n) {
+    int t = ttc_plan_find_role(&s->m->plan, role, entry);
     if (t < 0) return;
     int32_t *dst = tensor_data(s, t);
     if (src)
         memcpy(dst, src, (size_t)n * sizeof *dst);
     else
         for (int64_t i = 0; i < n; i++) dst[i] = fill;
+}
+
+static TtcStatus check_ids(const TtcPlan *p, const int32_t *ids, int64_t n, int64_t seq, TtcError *err) {
+    for (int64_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= p->vocab_size) {
+            ttc_fail(err, TTC_E_USER, "input id %d at [%lld, %lld] is outside the vocabulary [0, %lld)", ids[i],
+                     (long long)(i / seq), (long long)(i % seq), (long long)p->vocab_size);
+            ttc_hint(err, "were the ids made by this model's tokenizer?");
+            return TTC_E_USER;
+        }
+    return TTC_OK;
 }
 
 static TtcStatus check_inputs(const TtcPlan *p, const TtcInputs *in, TtcError *err) {
@@ -112,21 +157,13 @@ static TtcStatus check_inputs(const TtcPlan *p, const TtcInputs *in, TtcError *e
         ttc_hint(err, "recompile with ttc compile --batch %lld", (long long)in->batch);
         return TTC_E_USER;
     }
-    if (in->seq > p->max_seq) {
+    if (in->seq > p->entries[0].max_seq) {
         ttc_fail(err, TTC_E_USER, "the input has %lld tokens per sequence; the plan was compiled for at most %lld",
-                 (long long)in->seq, (long long)p->max_seq);
+                 (long long)in->seq, (long long)p->entries[0].max_seq);
         ttc_hint(err, "recompile with ttc compile --seq %lld", (long long)in->seq);
         return TTC_E_USER;
     }
-    int64_t n = in->batch * in->seq;
-    for (int64_t i = 0; i < n; i++)
-        if (in->input_ids[i] < 0 || in->input_ids[i] >= p->vocab_size) {
-            ttc_fail(err, TTC_E_USER, "input id %d at [%lld, %lld] is outside the vocabulary [0, %lld)",
-                     in->input_ids[i], (long long)(i / in->seq), (long long)(i % in->seq), (long long)p->vocab_size);
-            ttc_hint(err, "were the ids made by this model's tokenizer?");
-            return TTC_E_USER;
-        }
-    return TTC_OK;
+    return check_ids(p, in->input_ids, in->batch * in->seq, in->seq, err);
 }
 
 static double now_ms(void) {
@@ -135,24 +172,19 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err) {
+/* Runs the ops of entry `e` with the bindings already set. */
+static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
     const TtcPlan *p = &s->m->plan;
-    if (check_inputs(p, in, err) != TTC_OK) return err->status;
-    memset(&s->bind, 0, sizeof s->bind);
-    s->bind.v[TTC_SYM_BATCH] = in->batch;
-    s->bind.v[TTC_SYM_SEQ] = in->seq;
-    s->bind.v[TTC_SYM_CTX] = in->seq;
-    int64_t n = in->batch * in->seq;
-    place_ids(s, TTC_ROLE_INPUT_IDS, in->input_ids, 0, n);
-    place_ids(s, TTC_ROLE_TOKEN_TYPE_IDS, in->token_type_ids, 0, n);
-    place_ids(s, TTC_ROLE_ATTENTION_MASK, in->attention_mask, 1, n);
+    const TtcEntry *en = &p->entries[e];
     const RtKernel *kernels = s->opt.reference ? rt_ref_kernels : rt_fast_kernels;
-    for (int k = 0; k < p->n_ops; k++) {
+    s->entry = e;
+    for (int k = en->first_op; k < en->first_op + en->n_ops; k++) {
         const TtcOpDesc *op = &p->ops[k];
         RtOpArgs a;
         memset(&a, 0, sizeof a);
         a.op = op;
         a.err = err;
+        a.bind = &s->bind;
         a.n_in = op->n_in;
         for (int i = 0; i < op->n_in; i++) {
             ttc_session_tensor(s, op->in[i], &a.in[i]);
@@ -165,10 +197,53 @@ TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err) {
             if (err->status == TTC_OK) ttc_fail(err, rc, "op '%s' (%s) failed", op->path, ttc_op_name(op->kind));
             return err->status;
         }
-        /* The emulated device stores activations in the op's format; the reference path is fp32. */
-        if (!s->opt.reference && op->cfg.act_dtype != TTC_F32)
-            ttc_round_to_dtype(a.out.data, rt_tensor_elems(&a.out), a.out.dims[a.out.rank - 1], (TtcDType)op->cfg.act_dtype);
+        /* The emulated device stores activations in the op's format; the reference path is fp32.
+         * A cache view's rows are rounded where they are produced (the k/v projections). */
+        if (!s->opt.reference && op->cfg.act_dtype != TTC_F32 && op->kind != TTC_OP_KV_UPDATE)
+            ttc_round_to_dtype(a.out.data, rt_tensor_elems(&a.out), a.out.dims[a.out.rank - 1],
+                               (TtcDType)op->cfg.act_dtype);
         if (s->opt.on_op) s->opt.on_op(s->opt.user, k, &a.out, now_ms() - t0);
     }
     return TTC_OK;
+}
+
+static void bind_step(TtcSession *s, int64_t batch, int64_t seq) {
+    memset(&s->bind, 0, sizeof s->bind);
+    s->bind.v[TTC_SYM_BATCH] = batch;
+    s->bind.v[TTC_SYM_SEQ] = seq;
+    s->bind.v[TTC_SYM_CTX] = s->past + seq;
+}
+
+TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err) {
+    const TtcPlan *p = &s->m->plan;
+    if (check_inputs(p, in, err) != TTC_OK) return err->status;
+    s->past = 0; /* a new prompt starts a new cache */
+    s->batch = in->batch;
+    bind_step(s, in->batch, in->seq);
+    int64_t n = in->batch * in->seq;
+    place_ids(s, 0, TTC_ROLE_INPUT_IDS, in->input_ids, 0, n);
+    place_ids(s, 0, TTC_ROLE_TOKEN_TYPE_IDS, in->token_type_ids, 0, n);
+    place_ids(s, 0, TTC_ROLE_ATTENTION_MASK, in->attention_mask, 1, n);
+    TtcStatus rc = run_entry(s, 0, err);
+    if (rc == TTC_OK) s->past = in->seq;
+    return rc;
+}
+
+TtcStatus ttc_decode_step(TtcSession *s, const int32_t *ids, TtcError *err) {
+    const TtcPlan *p = &s->m->plan;
+    int e = ttc_plan_find_entry(p, 1);
+    if (e < 0) return ttc_fail(err, TTC_E_USER, "plan '%s' has no decode entry point (is it a decoder?)", p->model_name);
+    if (s->past < 1) return ttc_fail(err, TTC_E_INTERNAL, "decode step before any prompt was run");
+    if (s->past + 1 > p->max_ctx) {
+        ttc_fail(err, TTC_E_USER, "sequences would reach %lld tokens; the plan's KV cache holds %lld (--max-seq)",
+                 (long long)(s->past + 1), (long long)p->max_ctx);
+        ttc_hint(err, "recompile with a larger --max-seq, or ask for fewer new tokens");
+        return TTC_E_USER;
+    }
+    if (check_ids(p, ids, s->batch, 1, err) != TTC_OK) return err->status;
+    bind_step(s, s->batch, 1);
+    place_ids(s, e, TTC_ROLE_INPUT_IDS, ids, 0, s->batch);
+    TtcStatus rc = run_entry(s, e, err);
+    if (rc == TTC_OK) s->past++;
+    return rc;
 }

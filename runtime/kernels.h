@@ -15,7 +15,19 @@ typedef struct RtTensor {
     void *data; /* float* for fp32/bf16/bfp formats, int32_t* for int32 */
     int32_t rank;
     int64_t dims[TTC_MAX_RANK];
+    /* Elements from one dim-0 index to the next; 0 = dense. Views of the KV cache are the one
+     * strided case: [batch, context so far, features] inside a [batch, max context, features]
+     * buffer. Only the attention ops' k and v inputs accept such views. */
+    int64_t stride0;
 } RtTensor;
+
+/* Elements between consecutive dim-0 entries of t. */
+static inline int64_t rt_stride0(const RtTensor *t) {
+    if (t->stride0) return t->stride0;
+    int64_t n = 1;
+    for (int i = 1; i < t->rank; i++) n *= t->dims[i];
+    return n;
+}
 
 typedef struct RtOpArgs {
     const TtcOpDesc *op; /* attributes, path (for error messages), config */
@@ -26,6 +38,7 @@ typedef struct RtOpArgs {
      * operand parts of a fidelity-emulated matmul); NULL when nothing (and on the reference path). */
     const void *prep[TTC_MAX_OP_INPUTS];
     TtcError *err;       /* kernels report bad input (e.g. token id out of range) here */
+    const TtcBindings *bind; /* actual symbol sizes: SEQ new tokens, CTX past + new */
 } RtOpArgs;
 
 typedef TtcStatus (*RtKernel)(const RtOpArgs *a);

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "kernels_check.h"
+#include "kernels_decoder.h"
 #include "kernels_vec.h"
+#include "matmul_emul.h"
 
 /* cblas takes int sizes: refuse (rather than truncate) anything larger. */
 static TtcStatus fit_blas(const RtOpArgs *a, int64_t v, const char *what) {
@@ -141,6 +143,21 @@ static TtcStatus fast_RMSNORM(const RtOpArgs *a) {
 
 /* ---- matrix products ---- */
 
+/* A LINEAR whose weight was prepared for the emulated matrix unit (weight_prep.c: the op's
+ * fidelity, destination or operand formats change the product): matmul_emul.c computes it. */
+static TtcStatus emulated_linear(const RtOpArgs *a, const RtLinearOp *d) {
+    const RtMatmulWeights *w = a->prep[1];
+    if (w->n != d->n || w->k != d->k)
+        return rt_op_fail(a, TTC_E_INTERNAL, "prepared weight is [%lld,%lld], the op's is [%lld,%lld]", (long long)w->n,
+                          (long long)w->k, (long long)d->n, (long long)d->k);
+    RtMatmulMode mode = {.fidelity = (TtcFidelity)a->op->cfg.fidelity,
+                         .fp32_acc = a->op->cfg.fp32_acc,
+                         .dest_round = rt_matmul_dest_rounding()};
+    if (rt_matmul_emul(a->in[0].data, d->m, w, d->has_bias ? a->in[2].data : NULL, &mode, a->out.data) != TTC_OK)
+        return rt_op_fail(a, TTC_E_INTERNAL, "out of memory for the emulated matmul's operands");
+    return TTC_OK;
+}
+
 /* out[M,N] = x[M,K] w[N,K]^T + bias. The weight is stored [N,K] as Hugging Face's Linear
  * keeps it, so it enters sgemm transposed. The bias is written into the output first and sgemm
  * accumulates onto it (beta = 1): the bias costs one streaming write, not a second pass. */
@@ -152,6 +169,7 @@ static TtcStatus fast_LINEAR(const RtOpArgs *a) {
         return TTC_E_INTERNAL;
     float *out = a->out.data;
     if (d.m == 0 || d.n == 0) return TTC_OK;
+    if (a->prep[1]) return emulated_linear(a, &d);
     if (d.has_bias) {
         for (int64_t m = 0; m < d.m; m++) memcpy(out + m * d.n, a->in[2].data, (size_t)d.n * sizeof(float));
     } else {
@@ -179,7 +197,7 @@ static TtcStatus fast_ATTN_SCORES(const RtOpArgs *a) {
     for (int64_t b = 0; b < d.b; b++) {
         for (int64_t h = 0; h < d.hq; h++) {
             const float *qh = q + b * d.s * ldq + h * d.d;
-            const float *kh = k + b * d.t * ldk + (h / d.group) * d.d;
+            const float *kh = k + b * rt_stride0(&a->in[1]) + (h / d.group) * d.d;
             float *sh = out + (b * d.hq + h) * d.s * d.t;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d.s, (int)d.t, (int)d.d, a->op->attrs.scale, qh,
                         ldq, kh, ldk, 0.0f, sh, (int)d.t);
@@ -207,7 +225,7 @@ static TtcStatus fast_ATTN_CONTEXT(const RtOpArgs *a) {
     for (int64_t b = 0; b < d.b; b++) {
         for (int64_t h = 0; h < d.hq; h++) {
             const float *ph = p + (b * d.hq + h) * d.s * d.t;
-            const float *vh = v + b * d.t * ldv + (h / d.group) * d.d;
+            const float *vh = v + b * rt_stride0(&a->in[1]) + (h / d.group) * d.d;
             float *oh = out + b * d.s * ldo + h * d.d;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d.s, (int)d.d, (int)d.t, 1.0f, ph, (int)d.t, vh,
                         ldv, 0.0f, oh, ldo);

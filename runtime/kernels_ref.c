@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "kernels_check.h"
+#include "kernels_decoder.h"
 
 /* ---- gathers ---- */
 
@@ -181,7 +182,7 @@ static TtcStatus ref_ATTN_SCORES(const RtOpArgs *a) {
                     double acc = 0.0;
                     for (int64_t e = 0; e < d.d; e++)
                         acc += (double)q[(b * d.s + i) * d.hq * d.d + h * d.d + e] *
-                               k[(b * d.t + j) * d.hkv * d.d + kvh * d.d + e];
+                               k[b * rt_stride0(&a->in[1]) + j * d.hkv * d.d + kvh * d.d + e];
                     out[((b * d.hq + h) * d.s + i) * d.t + j] = (float)(scale * acc);
                 }
             }
@@ -205,7 +206,7 @@ static TtcStatus ref_ATTN_CONTEXT(const RtOpArgs *a) {
                     double acc = 0.0;
                     for (int64_t j = 0; j < d.t; j++)
                         acc += (double)p[((b * d.hq + h) * d.s + i) * d.t + j] *
-                               v[(b * d.t + j) * d.hkv * d.d + kvh * d.d + e];
+                               v[b * rt_stride0(&a->in[1]) + j * d.hkv * d.d + kvh * d.d + e];
                     out[(b * d.s + i) * d.hq * d.d + h * d.d + e] = (float)acc;
                 }
             }

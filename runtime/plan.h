@@ -12,6 +12,18 @@
 
 typedef enum { TTC_MODEL_ENCODER = 0, TTC_MODEL_DECODER = 1 } TtcModelType;
 
+/* An entry point: a contiguous range of the op list with its own inputs, activations and
+ * memory plan. Encoders have one ("prefill": the forward); decoders two, "prefill" (a prompt of
+ * up to --seq tokens) and "decode" (one token per sequence), sharing weights and KV cache. */
+#define TTC_MAX_ENTRIES 4
+typedef struct TtcEntry {
+    char name[16];
+    int32_t mode;        /* 0 prefill, 1 decode */
+    int32_t first_op, n_ops;
+    int64_t max_seq;     /* bound of the SEQ symbol in this entry */
+    int64_t arena_bytes; /* this entry's memory plan; all entries share one arena */
+} TtcEntry;
+
 typedef struct TtcPlan {
     uint32_t version;
     char model_name[TTC_NAME_MAX];
@@ -21,13 +33,15 @@ typedef struct TtcPlan {
     int64_t max_batch;    /* --batch */
     int64_t max_seq;      /* --seq */
     int64_t max_ctx;      /* --max-seq (decoders); == max_seq for encoders */
-    int64_t arena_bytes;  /* host activation arena */
+    int64_t arena_bytes;  /* host activation arena: the largest entry's */
     char producer[256];   /* "ttc 0.1.0: ttc compile ..." for humans */
 
     int32_t n_tensors;
     TtcTensorDesc *tensors;
     int32_t n_ops;
     TtcOpDesc *ops;
+    int32_t n_entries;
+    TtcEntry entries[TTC_MAX_ENTRIES];
 } TtcPlan;
 
 void ttc_plan_free(TtcPlan *p); /* frees arrays; safe on a zeroed plan */

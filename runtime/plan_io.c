@@ -21,7 +21,7 @@
 
 /* The smallest encoding of one record (all strings empty, no dims or inputs): a count that would
  * need more bytes than the chunk holds is rejected before the table is allocated. */
-#define PLAN_MIN_TENSOR_BYTES (4 + 4 + 4 + 4 + 4 + 4 + 8)
+#define PLAN_MIN_TENSOR_BYTES (4 + 4 + 4 + 4 + 4 + 4 + 8 + 4 + 4)
 #define PLAN_MIN_OP_BYTES (4 + 4 + 4 + 4 + 32 + 4 + 4 + 4)
 
 static const char plan_recompile_hint[] = "recompile with ttc compile";
@@ -161,6 +161,8 @@ static void plan_wr_tensors(PlanWriter *w, const TtcPlan *p) {
             plan_wr_i64(w, t->shape.d[d].size);
         }
         plan_wr_i64(w, t->offset);
+        plan_wr_i32(w, t->entry);
+        plan_wr_i32(w, t->alias);
     }
     plan_wr_chunk_end(w, at);
 }
@@ -183,12 +185,34 @@ static void plan_wr_ops(PlanWriter *w, const TtcPlan *p) {
         plan_wr_i32(w, op->attrs.causal);
         plan_wr_i32(w, op->attrs.window);
         plan_wr_i32(w, op->attrs.has_mask);
+        plan_wr_f32(w, op->attrs.rope_theta);
+        plan_wr_i32(w, op->attrs.rope_scaling);
+        plan_wr_f32(w, op->attrs.rope_factor);
+        plan_wr_f32(w, op->attrs.rope_low_freq);
+        plan_wr_f32(w, op->attrs.rope_high_freq);
+        plan_wr_i32(w, op->attrs.rope_orig_max);
         plan_wr_name(w, ttc_dtype_name((TtcDType)op->cfg.act_dtype));
         plan_wr_name(w, ttc_dtype_name((TtcDType)op->cfg.weight_dtype));
         plan_wr_u8(w, op->cfg.fidelity);
         plan_wr_u8(w, op->cfg.fp32_acc);
         plan_wr_u8(w, op->cfg.layout);
         plan_wr_u8(w, op->cfg.memory);
+    }
+    plan_wr_chunk_end(w, at);
+}
+
+static void plan_wr_entries(PlanWriter *w, const TtcPlan *p) {
+    size_t at = plan_wr_chunk_begin(w, "ENTR");
+    int32_t n = p->n_entries < 0 ? 0 : p->n_entries > TTC_MAX_ENTRIES ? TTC_MAX_ENTRIES : p->n_entries;
+    plan_wr_u32(w, (uint32_t)n);
+    for (int32_t i = 0; i < n; i++) {
+        const TtcEntry *e = &p->entries[i];
+        plan_wr_str(w, e->name, sizeof e->name);
+        plan_wr_i32(w, e->mode);
+        plan_wr_i32(w, e->first_op);
+        plan_wr_i32(w, e->n_ops);
+        plan_wr_i64(w, e->max_seq);
+        plan_wr_i64(w, e->arena_bytes);
     }
     plan_wr_chunk_end(w, at);
 }
@@ -204,10 +228,11 @@ TtcStatus ttc_plan_serialize(const TtcPlan *p, uint8_t **buf, size_t *len, TtcEr
     PlanWriter w = {0};
     plan_wr_bytes(&w, TTC_PLAN_MAGIC, 8);
     plan_wr_u32(&w, TTC_PLAN_VERSION);
-    plan_wr_u32(&w, 3); /* chunks */
+    plan_wr_u32(&w, 4); /* chunks */
     plan_wr_meta(&w, p);
     plan_wr_tensors(&w, p);
     plan_wr_ops(&w, p);
+    plan_wr_entries(&w, p);
     if (!w.oom) plan_wr_u32(&w, plan_crc32(w.buf, w.len));
     if (w.oom) {
         free(w.buf);
@@ -348,7 +373,10 @@ static TtcStatus plan_rd_tensor(PlanReader *r, TtcTensorDesc *t) {
     for (int d = 0; d < t->shape.rank; d++)
         if (plan_rd_i32(r, "dim symbol", &t->shape.d[d].sym) || plan_rd_i64(r, "dim size", &t->shape.d[d].size))
             return TTC_E_USER;
-    return plan_rd_i64(r, "offset", &t->offset);
+    if (plan_rd_i64(r, "offset", &t->offset) || plan_rd_i32(r, "entry", &t->entry) ||
+        plan_rd_i32(r, "alias", &t->alias))
+        return TTC_E_USER;
+    return TTC_OK;
 }
 
 static TtcStatus plan_rd_tensors(PlanReader *r, TtcPlan *p) {
@@ -389,7 +417,12 @@ static TtcStatus plan_rd_op(PlanReader *r, TtcOpDesc *op) {
         plan_rd_f32(r, "scale", &op->attrs.scale) || plan_rd_i32(r, "heads", &op->attrs.heads) ||
         plan_rd_i32(r, "kv_heads", &op->attrs.kv_heads) || plan_rd_i32(r, "head_dim", &op->attrs.head_dim) ||
         plan_rd_i32(r, "causal", &op->attrs.causal) || plan_rd_i32(r, "window", &op->attrs.window) ||
-        plan_rd_i32(r, "has_mask", &op->attrs.has_mask) || plan_rd_dtype(r, "act_dtype", &act_dtype) ||
+        plan_rd_i32(r, "has_mask", &op->attrs.has_mask) || plan_rd_f32(r, "rope_theta", &op->attrs.rope_theta) ||
+        plan_rd_i32(r, "rope_scaling", &op->attrs.rope_scaling) ||
+        plan_rd_f32(r, "rope_factor", &op->attrs.rope_factor) ||
+        plan_rd_f32(r, "rope_low_freq", &op->attrs.rope_low_freq) ||
+        plan_rd_f32(r, "rope_high_freq", &op->attrs.rope_high_freq) ||
+        plan_rd_i32(r, "rope_orig_max", &op->attrs.rope_orig_max) || plan_rd_dtype(r, "act_dtype", &act_dtype) ||
         plan_rd_dtype(r, "weight_dtype", &weight_dtype) || plan_rd_u8(r, "fidelity", &fidelity) ||
         plan_rd_u8(r, "fp32_acc", &fp32_acc) || plan_rd_u8(r, "layout", &layout) ||
         plan_rd_u8(r, "memory", &memory))
@@ -419,14 +452,31 @@ static TtcStatus plan_rd_ops(PlanReader *r, TtcPlan *p) {
     return TTC_OK;
 }
 
+static TtcStatus plan_rd_entries(PlanReader *r, TtcPlan *p) {
+    uint32_t n;
+    if (plan_rd_u32(r, "entry count", &n)) return TTC_E_USER;
+    if (n < 1 || n > TTC_MAX_ENTRIES) return plan_rd_fail(r, "entry count %u must be 1..%d", (unsigned)n, TTC_MAX_ENTRIES);
+    p->n_entries = (int32_t)n;
+    for (uint32_t i = 0; i < n; i++) {
+        TtcEntry *e = &p->entries[i];
+        snprintf(r->item, sizeof r->item, "entry %u", (unsigned)i);
+        if (plan_rd_str(r, "name", e->name, sizeof e->name) || plan_rd_i32(r, "mode", &e->mode) ||
+            plan_rd_i32(r, "first op", &e->first_op) || plan_rd_i32(r, "op count", &e->n_ops) ||
+            plan_rd_i64(r, "max_seq", &e->max_seq) || plan_rd_i64(r, "arena_bytes", &e->arena_bytes))
+            return TTC_E_USER;
+    }
+    r->item[0] = 0;
+    return TTC_OK;
+}
+
 /* Tags go into messages: anything unprintable is shown as '?'. */
 static void plan_tag_str(const uint8_t *tag, char out[16]) {
     for (int i = 0; i < 4; i++) out[i] = (tag[i] >= 0x20 && tag[i] < 0x7F) ? (char)tag[i] : '?';
     out[4] = 0;
 }
 
-enum { PLAN_CHUNK_META, PLAN_CHUNK_TENS, PLAN_CHUNK_OPS, PLAN_CHUNK_KNOWN };
-static const char *const plan_chunk_tags[PLAN_CHUNK_KNOWN] = {"META", "TENS", "OPS_"};
+enum { PLAN_CHUNK_META, PLAN_CHUNK_TENS, PLAN_CHUNK_OPS, PLAN_CHUNK_ENTR, PLAN_CHUNK_KNOWN };
+static const char *const plan_chunk_tags[PLAN_CHUNK_KNOWN] = {"META", "TENS", "OPS_", "ENTR"};
 
 static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks, size_t body_end) {
     int seen[PLAN_CHUNK_KNOWN] = {0};
@@ -451,7 +501,8 @@ static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks,
         seen[known] = 1;
         TtcStatus st = known == PLAN_CHUNK_META   ? plan_rd_meta(r, p)
                        : known == PLAN_CHUNK_TENS ? plan_rd_tensors(r, p)
-                                                  : plan_rd_ops(r, p);
+                       : known == PLAN_CHUNK_OPS  ? plan_rd_ops(r, p)
+                                                  : plan_rd_entries(r, p);
         if (st) return st;
         if (r->pos != r->end) return plan_rd_fail(r, "%zu bytes left over after the last field", r->end - r->pos);
     }

@@ -18,11 +18,14 @@ typedef struct PlanCheck {
     const TtcPlan *p;
     const char *what;
     TtcError *err;
+    const int32_t *entry_of_op; /* filled once the entry points are known to be sound */
 } PlanCheck;
 
 static const char *const plan_sym_bound_name[TTC_SYM_COUNT] = {"", "max_batch", "max_seq", "max_ctx"};
 
-static int64_t plan_sym_bound(const TtcPlan *p, int32_t sym) {
+/* SEQ is bounded per entry point (a whole prompt in prefill, one token in decode). */
+static int64_t plan_sym_bound(const TtcPlan *p, int32_t sym, int32_t entry) {
+    if (sym == TTC_SYM_SEQ && entry >= 0 && entry < p->n_entries) return p->entries[entry].max_seq;
     return sym == TTC_SYM_BATCH ? p->max_batch : sym == TTC_SYM_SEQ ? p->max_seq : p->max_ctx;
 }
 
@@ -80,11 +83,11 @@ static TtcStatus plan_check_shape(const PlanCheck *c, int32_t i, int64_t *elems)
                             c->what, (int)i, t->name, d, (long long)dim.size);
         /* The executor sizes symbolic dims by the run's bindings, which never exceed the plan's
          * bounds; a different upper bound here would make the arena layout a lie. */
-        if (dim.sym != TTC_SYM_NONE && dim.size != plan_sym_bound(c->p, dim.sym))
+        int64_t bound = plan_sym_bound(c->p, dim.sym, t->entry);
+        if (dim.sym != TTC_SYM_NONE && dim.size != bound)
             return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): dim %d is bounded by %s but has size %lld, "
                             "the plan's %s is %lld", c->what, (int)i, t->name, d, plan_sym_bound_name[dim.sym],
-                            (long long)dim.size, plan_sym_bound_name[dim.sym],
-                            (long long)plan_sym_bound(c->p, dim.sym));
+                            (long long)dim.size, plan_sym_bound_name[dim.sym], (long long)bound);
         if (n > INT64_MAX / PLAN_HOST_ELEM_BYTES / dim.size)
             return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): shape overflows 64-bit byte sizes", c->what,
                             (int)i, t->name);
@@ -99,10 +102,19 @@ static TtcStatus plan_check_tensor(const PlanCheck *c, int32_t i) {
     const TtcTensorDesc *t = &p->tensors[i];
     if (!plan_name_ok(t->name))
         return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d: name is not NUL-terminated", c->what, (int)i);
-    if (t->kind != TTC_TENSOR_INPUT && t->kind != TTC_TENSOR_WEIGHT && t->kind != TTC_TENSOR_ACT)
+    if (t->kind < TTC_TENSOR_INPUT || t->kind > TTC_TENSOR_STATE)
         return ttc_fail(c->err, TTC_E_USER,
-                        "%s: tensor %d ('%s'): kind %d is none of input (0), weight (1), activation (2)", c->what,
-                        (int)i, t->name, (int)t->kind);
+                        "%s: tensor %d ('%s'): kind %d is none of input (0), weight (1), activation (2), state (3)",
+                        c->what, (int)i, t->name, (int)t->kind);
+    /* Weights and state are shared by every entry point; inputs and activations belong to one. */
+    int shared = t->kind == TTC_TENSOR_WEIGHT || t->kind == TTC_TENSOR_STATE;
+    if (shared ? t->entry != -1 : (t->entry < 0 || t->entry >= p->n_entries))
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): entry %d must be %s", c->what, (int)i, t->name,
+                        (int)t->entry, shared ? "-1 (shared)" : "an entry point of the plan");
+    if (t->alias != -1 && (t->kind != TTC_TENSOR_ACT || t->alias < 0 || t->alias >= p->n_tensors ||
+                           p->tensors[t->alias].kind != TTC_TENSOR_STATE))
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): alias %d must be -1 or, for an activation, a "
+                        "state tensor", c->what, (int)i, t->name, (int)t->alias);
     if (t->dtype < 0 || t->dtype >= TTC_DTYPE_COUNT)
         return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): dtype %d must be 0..%d", c->what, (int)i,
                         t->name, (int)t->dtype, TTC_DTYPE_COUNT - 1);
@@ -125,11 +137,11 @@ static TtcStatus plan_check_tensor(const PlanCheck *c, int32_t i) {
                         t->name, ttc_role_name((TtcRole)t->role));
     int64_t elems = 0;
     if (plan_check_shape(c, i, &elems)) return TTC_E_USER;
-    if (t->kind == TTC_TENSOR_WEIGHT) {
+    if (t->kind == TTC_TENSOR_WEIGHT || t->kind == TTC_TENSOR_STATE || t->alias >= 0) {
         if (t->offset != 0)
             return ttc_fail(c->err, TTC_E_USER,
-                            "%s: tensor %d ('%s'): weight has arena offset %lld, must be 0 (weights live outside "
-                            "the arena)", c->what, (int)i, t->name, (long long)t->offset);
+                            "%s: tensor %d ('%s'): has arena offset %lld, must be 0 (weights, state and views of "
+                            "state live outside the arena)", c->what, (int)i, t->name, (long long)t->offset);
         return TTC_OK;
     }
     if (t->offset < 0 || t->offset % PLAN_ARENA_ALIGN != 0)
@@ -137,25 +149,58 @@ static TtcStatus plan_check_tensor(const PlanCheck *c, int32_t i) {
                         "%s: tensor %d ('%s'): arena offset %lld must be a non-negative multiple of %d", c->what,
                         (int)i, t->name, (long long)t->offset, PLAN_ARENA_ALIGN);
     int64_t bytes = elems * PLAN_HOST_ELEM_BYTES; /* cannot overflow: plan_check_shape bounded it */
-    if (t->offset > p->arena_bytes || bytes > p->arena_bytes - t->offset)
+    int64_t arena = p->entries[t->entry].arena_bytes;
+    if (t->offset > arena || bytes > arena - t->offset)
         return ttc_fail(c->err, TTC_E_USER,
-                        "%s: tensor %d ('%s'): %lld bytes at arena offset %lld overrun arena_bytes %lld", c->what,
-                        (int)i, t->name, (long long)bytes, (long long)t->offset, (long long)p->arena_bytes);
+                        "%s: tensor %d ('%s'): %lld bytes at arena offset %lld overrun entry '%s''s arena of %lld "
+                        "bytes", c->what, (int)i, t->name, (long long)bytes, (long long)t->offset,
+                        p->entries[t->entry].name, (long long)arena);
+    return TTC_OK;
+}
+
+/* Entry points partition the op list into consecutive, non-empty ranges, in order. */
+static TtcStatus plan_check_entries(const PlanCheck *c) {
+    const TtcPlan *p = c->p;
+    if (p->n_entries < 1 || p->n_entries > TTC_MAX_ENTRIES)
+        return ttc_fail(c->err, TTC_E_USER, "%s: %d entry points, must be 1..%d", c->what, (int)p->n_entries,
+                        TTC_MAX_ENTRIES);
+    int32_t next = 0;
+    for (int32_t e = 0; e < p->n_entries; e++) {
+        const TtcEntry *en = &p->entries[e];
+        if (!memchr(en->name, 0, sizeof en->name))
+            return ttc_fail(c->err, TTC_E_USER, "%s: entry %d: name is not NUL-terminated", c->what, (int)e);
+        if (en->first_op != next || en->n_ops < 1 || en->n_ops > p->n_ops - next)
+            return ttc_fail(c->err, TTC_E_USER, "%s: entry %d ('%s'): ops %d..+%d must start at op %d and stay "
+                            "within the %d ops", c->what, (int)e, en->name, (int)en->first_op, (int)en->n_ops,
+                            (int)next, (int)p->n_ops);
+        if ((en->mode != 0 && en->mode != 1) || en->max_seq < 1 || en->max_seq > p->max_seq ||
+            en->arena_bytes < 0 || en->arena_bytes > p->arena_bytes)
+            return ttc_fail(c->err, TTC_E_USER, "%s: entry %d ('%s'): mode %d must be 0 or 1, max_seq %lld in "
+                            "1..%lld, arena %lld in 0..%lld", c->what, (int)e, en->name, (int)en->mode,
+                            (long long)en->max_seq, (long long)p->max_seq, (long long)en->arena_bytes,
+                            (long long)p->arena_bytes);
+        next += en->n_ops;
+    }
+    if (next != p->n_ops)
+        return ttc_fail(c->err, TTC_E_USER, "%s: entry points cover %d of the %d ops", c->what, (int)next,
+                        (int)p->n_ops);
     return TTC_OK;
 }
 
 static TtcStatus plan_check_tensors(const PlanCheck *c) {
-    int32_t role_owner[TTC_ROLE_COUNT];
-    for (int r = 0; r < TTC_ROLE_COUNT; r++) role_owner[r] = -1;
+    int32_t role_owner[TTC_MAX_ENTRIES][TTC_ROLE_COUNT];
+    for (int e = 0; e < TTC_MAX_ENTRIES; e++)
+        for (int r = 0; r < TTC_ROLE_COUNT; r++) role_owner[e][r] = -1;
     for (int32_t i = 0; i < c->p->n_tensors; i++) {
         if (plan_check_tensor(c, i)) return TTC_E_USER;
         const TtcTensorDesc *t = &c->p->tensors[i];
         if (!plan_is_input_role(t->role)) continue;
-        if (role_owner[t->role] >= 0)
+        int32_t *owner = &role_owner[t->entry][t->role];
+        if (*owner >= 0)
             return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): role '%s' is already taken by tensor %d ('%s')",
-                            c->what, (int)i, t->name, ttc_role_name((TtcRole)t->role), (int)role_owner[t->role],
-                            c->p->tensors[role_owner[t->role]].name);
-        role_owner[t->role] = i;
+                            c->what, (int)i, t->name, ttc_role_name((TtcRole)t->role), (int)*owner,
+                            c->p->tensors[*owner].name);
+        *owner = i;
     }
     return TTC_OK;
 }
@@ -171,6 +216,15 @@ static TtcStatus plan_check_attrs(const PlanCheck *c, int32_t k) {
         return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): causal (%d) and has_mask (%d) must be 0 or 1, "
                         "window (%d) not negative", c->what, (int)k, op->path, (int)a->causal, (int)a->has_mask,
                         (int)a->window);
+    if (op->kind == TTC_OP_ROPE) {
+        if (a->heads <= 0 || a->head_dim <= 0 || a->head_dim % 2 || !(a->rope_theta > 0) || !isfinite(a->rope_theta) ||
+            a->rope_scaling < 0 || a->rope_scaling > 1 || !isfinite(a->rope_factor) || !isfinite(a->rope_low_freq) ||
+            !isfinite(a->rope_high_freq))
+            return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): rope needs positive heads (%d), an even head_dim "
+                            "(%d), a finite positive theta (%g) and finite scaling parameters", c->what, (int)k,
+                            op->path, (int)a->heads, (int)a->head_dim, (double)a->rope_theta);
+        return TTC_OK;
+    }
     if (op->kind != TTC_OP_ATTN_SCORES && op->kind != TTC_OP_ATTN_CONTEXT) return TTC_OK;
     if (a->heads <= 0 || a->kv_heads <= 0 || a->head_dim <= 0 || a->heads % a->kv_heads != 0)
         return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): heads (%d) and kv_heads (%d) must be positive with "
@@ -242,15 +296,38 @@ static TtcStatus plan_check_op(const PlanCheck *c, int32_t k, int32_t *producer)
                         "('%s')", c->what, (int)k, op->path, (int)o, p->tensors[o].name, (int)producer[o],
                         p->ops[producer[o]].path);
     producer[o] = k;
+    /* An op reads and writes only its own entry point's tensors and the shared ones. */
+    int32_t entry = c->entry_of_op[k];
+    for (int j = -1; j < op->n_in; j++) {
+        const TtcTensorDesc *t = &p->tensors[j < 0 ? o : op->in[j]];
+        if (t->entry != -1 && t->entry != entry)
+            return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s') of entry '%s' uses tensor '%s' of entry '%s'",
+                            c->what, (int)k, op->path, p->entries[entry].name, t->name, p->entries[t->entry].name);
+    }
+    /* A cache update's output is the view of the state it writes; nothing else may alias state. */
+    int is_update = op->kind == TTC_OP_KV_UPDATE;
+    if (is_update ? (p->tensors[op->in[1]].kind != TTC_TENSOR_STATE || p->tensors[o].alias != op->in[1])
+                  : p->tensors[o].alias != -1)
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): %s", c->what, (int)k, op->path,
+                        is_update ? "kv_update must write a state tensor and output its view"
+                                  : "only kv_update may output a view of state");
     if (plan_check_attrs(c, k) || plan_check_config(c, k)) return TTC_E_USER;
     return TTC_OK;
 }
 
 TtcStatus ttc_plan_validate(const TtcPlan *p, const char *what, TtcError *err) {
-    PlanCheck c = {p, what ? what : "plan", err};
-    if (plan_check_header(&c) || plan_check_tensors(&c)) return TTC_E_USER;
+    PlanCheck c = {p, what ? what : "plan", err, NULL};
+    if (plan_check_header(&c) || plan_check_entries(&c) || plan_check_tensors(&c)) return TTC_E_USER;
     int32_t *producer = malloc(((size_t)p->n_tensors + 1) * sizeof *producer);
-    if (!producer) return ttc_fail(err, TTC_E_INTERNAL, "%s: out of memory validating the plan", c.what);
+    int32_t *entry_of_op = malloc(((size_t)p->n_ops + 1) * sizeof *entry_of_op);
+    if (!producer || !entry_of_op) {
+        free(producer);
+        free(entry_of_op);
+        return ttc_fail(err, TTC_E_INTERNAL, "%s: out of memory validating the plan", c.what);
+    }
+    for (int32_t e = 0; e < p->n_entries; e++)
+        for (int32_t k = 0; k < p->entries[e].n_ops; k++) entry_of_op[p->entries[e].first_op + k] = e;
+    c.entry_of_op = entry_of_op;
     for (int32_t i = 0; i < p->n_tensors; i++) producer[i] = -1;
     TtcStatus st = TTC_OK;
     for (int32_t k = 0; k < p->n_ops && st == TTC_OK; k++) st = plan_check_op(&c, k, producer);
@@ -259,5 +336,6 @@ TtcStatus ttc_plan_validate(const TtcPlan *p, const char *what, TtcError *err) {
             st = ttc_fail(err, TTC_E_USER, "%s: tensor %d ('%s'): activation is never produced by any op", c.what,
                           (int)i, p->tensors[i].name);
     free(producer);
+    free(entry_of_op);
     return st;
 }

@@ -6,6 +6,9 @@
  *   ttc_forward(&s, &inputs, &err);
  *   const float *h = ttc_session_output(&s, TTC_ROLE_HIDDEN, &t);  // t.dims = [batch, seq, hidden]
  *
+ * Decoders: ttc_forward runs prefill on the prompt (logits for every position, KV cache filled),
+ * then each ttc_decode_step feeds one token per sequence and extends the cache.
+ *
  * Every function returns a TtcStatus and fills TtcError; nothing here exits or aborts. */
 #ifndef TTC_RUNTIME_H
 #define TTC_RUNTIME_H
@@ -53,20 +56,30 @@ typedef struct TtcSession {
     TtcModel *m;
     TtcRunOptions opt;
     uint8_t *arena;    /* planned arena (keep_all: NULL) */
-    void **buffers;    /* keep_all: one buffer per non-weight tensor */
-    TtcBindings bind;  /* actual symbol sizes of the last forward */
+    void **buffers;    /* keep_all: one buffer per input/activation tensor */
+    float **state;     /* per tensor index: the KV cache buffers (state tensors), else NULL */
+    TtcBindings bind;  /* actual symbol sizes of the last step */
+    int entry;         /* entry point of the last step */
+    int64_t batch;     /* decoders: sequences in flight */
+    int64_t past;      /* decoders: tokens per sequence already in the KV cache */
 } TtcSession;
 
 TtcStatus ttc_session_init(TtcSession *s, TtcModel *m, const TtcRunOptions *opt, TtcError *err);
-/* Checks the inputs against the plan's bounds and the vocabulary, then runs every op. */
+/* Checks the inputs against the plan's bounds and the vocabulary, then runs every op of the
+ * first entry point (encoders: the forward; decoders: prefill, which starts a new KV cache). */
 TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err);
+/* Decoders: one more token per sequence (`ids` has s->batch entries) through the decode entry
+ * point; its logits are ttc_session_output(s, TTC_ROLE_LOGITS) with dims [batch, 1, vocab]. */
+TtcStatus ttc_decode_step(TtcSession *s, const int32_t *ids, TtcError *err);
 /* The data of tensor `t` after a forward, with its actual dims in *view (may be NULL). */
 void *ttc_session_tensor(TtcSession *s, int t, RtTensor *view);
 /* The output with `role` (TTC_ROLE_HIDDEN, TTC_ROLE_POOLED, TTC_ROLE_LOGITS), or NULL. */
 const float *ttc_session_output(TtcSession *s, TtcRole role, RtTensor *view);
 void ttc_session_free(TtcSession *s);
 
-/* The tensor index with `role`, or -1. */
-int ttc_plan_find_role(const TtcPlan *p, TtcRole role);
+/* The tensor index with `role` in entry point `entry` (outputs and inputs exist per entry), or -1. */
+int ttc_plan_find_role(const TtcPlan *p, TtcRole role, int entry);
+/* The entry point with `mode` (0 prefill, 1 decode), or -1. */
+int ttc_plan_find_entry(const TtcPlan *p, int mode);
 
 #endif

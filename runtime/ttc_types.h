@@ -117,6 +117,11 @@ typedef struct TtcAttrs {
     int32_t causal;     /* softmax: mask future positions */
     int32_t window;     /* softmax: sliding window (0 = none) */
     int32_t has_mask;   /* softmax: input 1 is a [B,T] padding mask (1 keep, 0 drop) */
+    /* rope: rotate-half RoPE (Hugging Face convention) over `heads` heads of `head_dim` */
+    float rope_theta;
+    int32_t rope_scaling;   /* 0 none, 1 llama3 */
+    float rope_factor, rope_low_freq, rope_high_freq;
+    int32_t rope_orig_max;  /* llama3: original_max_position */
 } TtcAttrs;
 
 /* ---- ops: the one list lives in ops.def ---- */
@@ -142,6 +147,7 @@ typedef enum {
     TTC_TENSOR_INPUT = 0,  /* fed by the caller: ids, masks */
     TTC_TENSOR_WEIGHT = 1, /* loaded from safetensors or seeded random */
     TTC_TENSOR_ACT = 2,    /* produced by an op, lives in the activation arena */
+    TTC_TENSOR_STATE = 3,  /* kept across calls and shared by entry points: the KV cache */
 } TtcTensorKind;
 
 /* How --random-weights fills a weight (values are a pure function of seed and tensor name). */
@@ -175,6 +181,10 @@ typedef struct TtcTensorDesc {
     int32_t init;            /* TtcWeightInit, weights */
     TtcShape shape;          /* upper-bound shape */
     int64_t offset;          /* activations and inputs: byte offset in the host arena */
+    int32_t entry;           /* inputs and activations: the entry point they belong to; -1 for
+                                weights and state, which all entry points share */
+    int32_t alias;           /* an activation that is a view of a state tensor (the KV cache
+                                after an update): that tensor's index; else -1 */
 } TtcTensorDesc;
 
 typedef struct TtcOpDesc {

@@ -27,12 +27,12 @@ int cmd_dump_graph(const CliCommand *cmd, const CliArgs *a) {
     int rc = cli_compile_spec(&o, &f);
     const char *out = cli_get(cmd, a, "-o");
     if (rc == 0 && !out) {
-        ir_dump_text(&f.graph, stdout);
+        ir_dump_text(&f.graph, cli_get(cmd, a, "--mode") ? o.mode : -1, stdout);
     } else if (rc == 0) {
         TtcAtomicFile af;
         TtcError err = {0};
         if (ttc_atomic_open(&af, out, &err) == TTC_OK) {
-            cg_dot_write(&f.graph, af.f);
+            cg_dot_write(&f.graph, o.mode, af.f);
             ttc_atomic_commit(&af, &err);
         }
         if (err.status != TTC_OK) {

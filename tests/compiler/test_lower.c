@@ -20,7 +20,7 @@ static int lower_tiny(Lowered *l, int64_t seq) {
         return -1;
     }
     ir_init(&l->g);
-    LowerOptions o = {.batch = 2, .seq = seq, .max_seq = seq, .mode = 0};
+    LowerOptions o = {.batch = 2, .seq = seq, .max_seq = seq};
     return lower_spec(&l->spec, &o, &l->g, &l->d);
 }
 

@@ -34,6 +34,8 @@ static void set_tensor(TtcPlan *p, int i, const char *name, int kind, int dtype,
     t->role = role;
     t->init = init;
     t->offset = offset;
+    t->entry = kind == TTC_TENSOR_WEIGHT || kind == TTC_TENSOR_STATE ? -1 : 0;
+    t->alias = -1;
     t->shape.rank = rank;
     t->shape.d[0] = d0;
     t->shape.d[1] = d1;
@@ -72,6 +74,8 @@ static void make_plan(TtcPlan *p) {
     p->ops = calloc(BASE_OPS + 2, sizeof *p->ops);
     p->n_tensors = BASE_TENSORS;
     p->n_ops = BASE_OPS;
+    p->n_entries = 1;
+    p->entries[0] = (TtcEntry){"prefill", 0, 0, BASE_OPS, 8, BASE_ARENA};
     TtcDim z = DC(0);
     enum { IN = TTC_TENSOR_INPUT, W = TTC_TENSOR_WEIGHT, A = TTC_TENSOR_ACT };
     set_tensor(p, 0, "input_ids", IN, TTC_I32, TTC_ROLE_INPUT_IDS, 0, 0, 2, DB, DS, z, z);
@@ -129,6 +133,7 @@ static int plans_equal(const TtcPlan *a, const TtcPlan *b) {
         SAME(x->kind == y->kind && x->dtype == y->dtype && x->role == y->role && x->init == y->init,
              "tensor %d enums", i);
         SAME(x->offset == y->offset && x->shape.rank == y->shape.rank, "tensor %d offset/rank", i);
+        SAME(x->entry == y->entry && x->alias == y->alias, "tensor %d entry/alias", i);
         for (int d = 0; d < x->shape.rank; d++)
             SAME(x->shape.d[d].sym == y->shape.d[d].sym && x->shape.d[d].size == y->shape.d[d].size,
                  "tensor %d dim %d", i, d);
@@ -146,7 +151,14 @@ static int plans_equal(const TtcPlan *a, const TtcPlan *b) {
                  x->attrs.window == y->attrs.window && x->attrs.has_mask == y->attrs.has_mask,
              "op %d int attrs", k);
         SAME(memcmp(&x->cfg, &y->cfg, sizeof x->cfg) == 0, "op %d config", k);
+        SAME(x->attrs.rope_theta == y->attrs.rope_theta && x->attrs.rope_scaling == y->attrs.rope_scaling &&
+                 x->attrs.rope_factor == y->attrs.rope_factor && x->attrs.rope_low_freq == y->attrs.rope_low_freq &&
+                 x->attrs.rope_high_freq == y->attrs.rope_high_freq && x->attrs.rope_orig_max == y->attrs.rope_orig_max,
+             "op %d rope attrs", k);
     }
+    SAME(a->n_entries == b->n_entries, "entry count");
+    for (int e = 0; e < a->n_entries; e++)
+        SAME(memcmp(&a->entries[e], &b->entries[e], sizeof a->entries[e]) == 0, "entry %d", e);
     return 1;
 #undef SAME
 }
@@ -250,7 +262,7 @@ static void test_roundtrip_memory(void) {
     CU_ASSERT_EQUAL_FATAL(ttc_plan_serialize(&p, &buf, &len, &e), TTC_OK);
     CU_ASSERT_EQUAL(memcmp(buf, "TTCPLAN\0", 8), 0);
     CU_ASSERT_EQUAL(get32(buf + 8), TTC_PLAN_VERSION);
-    CU_ASSERT_EQUAL(get32(buf + 12), 3);
+    CU_ASSERT_EQUAL(get32(buf + 12), 4);
     CU_ASSERT_EQUAL(get32(buf + len - 4), crc32_ref(buf, len - 4));
     CU_ASSERT_EQUAL(parse(buf, len, &q, &e), TTC_OK);
     if (e.status) ttc_error_print(&e);
@@ -264,7 +276,8 @@ static void test_roundtrip_memory(void) {
     ttc_plan_free(&q);
 }
 
-static void test_roundtrip_empty_plan(void) {
+/* A plan with no ops has no entry point to run: the loader says so instead of running nothing. */
+static void test_empty_plan_rejected(void) {
     TtcPlan p = {0}, q;
     TtcError e = {0};
     snprintf(p.model_name, sizeof p.model_name, "empty");
@@ -274,9 +287,9 @@ static void test_roundtrip_empty_plan(void) {
     uint8_t *buf;
     size_t len;
     CU_ASSERT_EQUAL_FATAL(ttc_plan_serialize(&p, &buf, &len, &e), TTC_OK);
-    CU_ASSERT_EQUAL(parse(buf, len, &q, &e), TTC_OK);
-    CU_ASSERT_TRUE(plans_equal(&p, &q));
-    ttc_plan_free(&q);
+    CU_ASSERT_TRUE(failed_with(parse(buf, len, &q, &e), &e, TTC_E_USER, "plan.bin", "entry count 0 must be 1..4",
+                               "empty plan"));
+    CU_ASSERT_TRUE(plan_is_empty(&q));
     free(buf);
 }
 
@@ -558,7 +571,7 @@ static void test_unknown_chunks_are_skipped(void) {
     uint8_t *b1 = splice(buf, len, at_tens, extra, sizeof extra, &n1);
     uint8_t *b2 = splice(b1, n1, n1 - 4, extra, sizeof extra, &n2);
     uint8_t *b3 = splice(b2, n2, 16, empty, sizeof empty, &n3);
-    put32(b3 + 12, 6);
+    put32(b3 + 12, 7);
     fix_crc(b3, n3);
     CU_ASSERT_EQUAL(parse(b3, n3, &got, &e), TTC_OK);
     if (e.status) ttc_error_print(&e);
@@ -592,7 +605,7 @@ static void test_chunk_structure_errors(void) {
     size_t n = len - (8 + tens_len);
     memcpy(b, buf, at_tens);
     memcpy(b + at_tens, buf + at_tens + 8 + tens_len, len - at_tens - 8 - tens_len);
-    put32(b + 12, 2);
+    put32(b + 12, 3);
     fix_crc(b, n);
     CU_ASSERT_TRUE(failed_with(parse(b, n, &p, &e), &e, TTC_E_USER, "plan.bin", "required chunk TENS is missing",
                                "missing TENS"));
@@ -600,7 +613,7 @@ static void test_chunk_structure_errors(void) {
 
     /* META twice */
     b = splice(buf, len, at_meta, buf + at_meta, 8 + meta_len, &n);
-    put32(b + 12, 4);
+    put32(b + 12, 5);
     fix_crc(b, n);
     CU_ASSERT_TRUE(failed_with(parse(b, n, &p, &e), &e, TTC_E_USER, "plan.bin", "chunk META: appears twice", "dup"));
     free(b);
@@ -620,11 +633,11 @@ static void test_chunk_structure_errors(void) {
     free(b);
 
     /* more chunks announced than present */
-    put32(buf + 12, 4);
+    put32(buf + 12, 5);
     fix_crc(buf, len);
-    CU_ASSERT_TRUE(failed_with(parse(buf, len, &p, &e), &e, TTC_E_USER, "plan.bin: chunk #3",
+    CU_ASSERT_TRUE(failed_with(parse(buf, len, &p, &e), &e, TTC_E_USER, "plan.bin: chunk #4",
                                "chunk header needs 8 bytes", "count"));
-    put32(buf + 12, 3);
+    put32(buf + 12, 4);
     fix_crc(buf, len);
 
     /* tensor count: over the limit, and more than the chunk could hold (nothing allocated) */
@@ -704,7 +717,7 @@ MUT(m_arena_neg, p->arena_bytes = -64)
 MUT(m_device_unterminated, memset(p->device, 'd', sizeof p->device))
 MUT(m_too_many_tensors, p->n_tensors = 1000001)
 MUT(m_neg_ops, p->n_ops = -2)
-MUT(m_kind, p->tensors[3].kind = 3)
+MUT(m_kind, p->tensors[3].kind = 4)
 MUT(m_dtype, p->tensors[3].dtype = 9)
 MUT(m_role, p->tensors[5].role = 7)
 MUT(m_init, p->tensors[3].init = 5)
@@ -722,7 +735,18 @@ MUT(m_offset_neg, p->tensors[6].offset = -64)
 MUT(m_offset_unaligned, p->tensors[6].offset = 1153)
 MUT(m_offset_past_arena, p->tensors[13].offset = 7360)
 MUT(m_offset_huge, p->tensors[13].offset = INT64_MAX / 64 * 64)
-MUT(m_arena_small, p->arena_bytes = BASE_ARENA - 64)
+MUT(m_arena_small, p->arena_bytes = p->entries[0].arena_bytes = BASE_ARENA - 64)
+MUT(m_entry_arena, p->entries[0].arena_bytes = BASE_ARENA + 64)
+MUT(m_entry_cover, p->entries[0].n_ops = BASE_OPS - 1)
+MUT(m_entry_count, p->n_entries = 0)
+MUT(m_entry_seq, p->entries[0].max_seq = 9)
+MUT(m_entry_of_weight, p->tensors[2].entry = 0)
+MUT(m_entry_of_act, p->tensors[5].entry = 1)
+MUT(m_alias_weight, p->tensors[5].alias = 2)
+static void m_rope_odd(TtcPlan *p) {
+    p->ops[6].kind = TTC_OP_ROPE;
+    p->ops[6].attrs = (TtcAttrs){.heads = 2, .head_dim = 7, .rope_theta = 1e4f};
+}
 MUT(m_weight_offset, p->tensors[10].offset = 64)
 MUT(m_role_on_act, p->tensors[5].role = TTC_ROLE_INPUT_IDS)
 MUT(m_role_twice, p->tensors[1].role = TTC_ROLE_INPUT_IDS)
@@ -775,7 +799,7 @@ static const Violation header_rules[] = {
 };
 
 static const Violation tensor_rules[] = {
-    {"kind", m_kind, "tensor 3 ('embeddings.LayerNorm.weight'): kind 3 is none of", NULL, 0},
+    {"kind", m_kind, "tensor 3 ('embeddings.LayerNorm.weight'): kind 4 is none of", NULL, 0},
     {"dtype", m_dtype, "tensor 3 ('embeddings.LayerNorm.weight'): dtype 9 must be 0..4", "unknown dtype '?'", 0},
     {"role", m_role, "tensor 5 ('emb'): role 7 must be 0..6", NULL, 0},
     {"init", m_init, "init 5 must be 0..2", NULL, 0},
@@ -792,10 +816,21 @@ static const Violation tensor_rules[] = {
     {"offset < 0", m_offset_neg, "tensor 6 ('ln'): arena offset -64 must be a non-negative multiple of 64", NULL, 0},
     {"unaligned", m_offset_unaligned, "arena offset 1153 must be a non-negative multiple of 64", NULL, 0},
     {"past arena", m_offset_past_arena,
-     "tensor 13 ('ffn_act'): 2048 bytes at arena offset 7360 overrun arena_bytes 9344", NULL, 0},
-    {"huge offset", m_offset_huge, "overrun arena_bytes 9344", NULL, 0},
-    {"small arena", m_arena_small, "2048 bytes at arena offset 7296 overrun arena_bytes 9280", NULL, 0},
-    {"weight offset", m_weight_offset, "weight has arena offset 64, must be 0", NULL, 0},
+     "tensor 13 ('ffn_act'): 2048 bytes at arena offset 7360 overrun entry 'prefill''s arena of 9344 bytes", NULL, 0},
+    {"huge offset", m_offset_huge, "overrun entry 'prefill''s arena of 9344 bytes", NULL, 0},
+    {"small arena", m_arena_small, "2048 bytes at arena offset 7296 overrun entry 'prefill''s arena of 9280", NULL, 0},
+    {"weight offset", m_weight_offset, "has arena offset 64, must be 0", NULL, 0},
+    {"entry arena beyond plan arena", m_entry_arena, "entry 0 ('prefill'): mode 0 must be 0 or 1, max_seq 8 in 1..8, "
+     "arena 9408 in 0..9344", NULL, 0},
+    {"entries cover ops", m_entry_cover, "entry points cover 6 of the 7 ops", NULL, 0},
+    {"no entries", m_entry_count, "0 entry points, must be 1..4", "entry count 0 must be 1..4", 0},
+    {"entry seq bound", m_entry_seq, "max_seq 9 in 1..8", NULL, 0},
+    {"weight in an entry", m_entry_of_weight, "tensor 2 ('embeddings.word_embeddings.weight'): entry 0 must be -1 "
+     "(shared)", NULL, 0},
+    {"activation of a missing entry", m_entry_of_act, "tensor 5 ('emb'): entry 1 must be an entry point", NULL, 0},
+    {"alias of a weight", m_alias_weight, "tensor 5 ('emb'): alias 2 must be -1 or, for an activation, a state", NULL,
+     0},
+    {"rope with odd head_dim", m_rope_odd, "rope needs positive heads (2), an even head_dim (7)", NULL, 0},
     {"input role on act", m_role_on_act, "tensor 5 ('emb'): role 'input_ids' is only for input tensors", NULL, 0},
     {"role twice", m_role_twice, "tensor 1 ('attention_mask'): role 'input_ids' is already taken by tensor 0", NULL, 0},
     {"input no role", m_input_no_role, "input has role 'none', not an input role", NULL, 0},
@@ -894,7 +929,7 @@ static void test_error_message_shape(void) {
 static CU_TestInfo roundtrip_tests[] = {
     {"base plan is valid", test_base_plan_is_valid},
     {"serialize -> parse is identical", test_roundtrip_memory},
-    {"empty plan round trip", test_roundtrip_empty_plan},
+    {"a plan without ops is rejected", test_empty_plan_rejected},
     {"serialize refuses impossible counts", test_serialize_refuses_impossible_counts},
     {"write -> read is identical", test_roundtrip_file},
     {"write into a missing directory", test_write_into_missing_directory},

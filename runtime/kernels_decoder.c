@@ -1,0 +1,154 @@
+/* kernels_decoder.c: RoPE and the KV-cache update. */
+#include "kernels_decoder.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels_check.h"
+
+void rt_rope_inv_freq(const TtcAttrs *at, float *inv_freq) {
+    int half = at->head_dim / 2;
+    for (int i = 0; i < half; i++)
+        inv_freq[i] = 1.0f / powf(at->rope_theta, (float)(2 * i) / (float)at->head_dim);
+    if (at->rope_scaling != 1) return;
+    /* Llama 3: wavelengths longer than the original context / low_freq_factor are slowed by
+     * `factor`, shorter than original / high_freq_factor kept, and those between blended. */
+    double orig = at->rope_orig_max, lo = at->rope_low_freq, hi = at->rope_high_freq, factor = at->rope_factor;
+    double low_wavelen = orig / lo, high_wavelen = orig / hi;
+    for (int i = 0; i < half; i++) {
+        double f = inv_freq[i], wavelen = 2.0 * M_PI / f;
+        if (wavelen < high_wavelen) continue;
+        if (wavelen > low_wavelen) {
+            inv_freq[i] = (float)(f / factor);
+        } else {
+            double smooth = (orig / wavelen - lo) / (hi - lo);
+            inv_freq[i] = (float)((1.0 - smooth) * f / factor + smooth * f);
+        }
+    }
+}
+
+/* Shared argument checks: x [B,S,heads*D] -> out of the same dims, D even. */
+static TtcStatus check_rope(const RtOpArgs *a, int64_t *b, int64_t *s) {
+    const TtcAttrs *at = &a->op->attrs;
+    const RtTensor *x = &a->in[0];
+    if (a->n_in != 1 || x->rank != 3 || a->out.rank != 3 || at->head_dim <= 0 || at->head_dim % 2 || at->heads <= 0 ||
+        x->dims[2] != (int64_t)at->heads * at->head_dim || memcmp(x->dims, a->out.dims, sizeof x->dims) != 0)
+        return rt_op_fail(a, TTC_E_INTERNAL, "rope expects x [B,S,%d*%d] and an output of the same dims", at->heads,
+                          at->head_dim);
+    if (!a->bind) return rt_op_fail(a, TTC_E_INTERNAL, "rope needs the step's bindings");
+    *b = x->dims[0];
+    *s = x->dims[1];
+    return TTC_OK;
+}
+
+/* Token i of the step sits at position past + i, past = context - step tokens. Hugging Face's
+ * rotate-half: out[j] = x[j] cos - x[j+D/2] sin, out[j+D/2] = x[j+D/2] cos + x[j] sin, with the
+ * angle pos * inv_freq[j] formed in float32 (as its float32 position/frequency product does). */
+static float rope_angle(int64_t pos, float inv_freq) { return (float)pos * inv_freq; }
+
+TtcStatus fast_ROPE(const RtOpArgs *a) {
+    int64_t B, S;
+    TtcStatus st = check_rope(a, &B, &S);
+    if (st) return st;
+    const TtcAttrs *at = &a->op->attrs;
+    int64_t half = at->head_dim / 2, past = a->bind->v[TTC_SYM_CTX] - a->bind->v[TTC_SYM_SEQ];
+    float *inv = malloc((size_t)half * sizeof *inv), *cs = malloc((size_t)(S * half * 2) * sizeof *cs);
+    if (!inv || !cs) {
+        free(inv);
+        free(cs);
+        return rt_op_fail(a, TTC_E_INTERNAL, "out of memory for the rotation table");
+    }
+    rt_rope_inv_freq(at, inv);
+    /* One cos/sin table per step, shared by every batch row and head. */
+    for (int64_t i = 0; i < S; i++)
+        for (int64_t j = 0; j < half; j++) {
+            float ang = rope_angle(past + i, inv[j]);
+            cs[(i * half + j) * 2] = (float)cos((double)ang);
+            cs[(i * half + j) * 2 + 1] = (float)sin((double)ang);
+        }
+    const float *x = a->in[0].data;
+    float *out = a->out.data;
+    int64_t row = (int64_t)at->heads * at->head_dim;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t i = 0; i < S; i++) {
+            const float *tab = cs + i * half * 2;
+            for (int64_t h = 0; h < at->heads; h++) {
+                const float *xh = x + (b * S + i) * row + h * at->head_dim;
+                float *oh = out + (b * S + i) * row + h * at->head_dim;
+                for (int64_t j = 0; j < half; j++) {
+                    float c = tab[2 * j], sn = tab[2 * j + 1], x1 = xh[j], x2 = xh[j + half];
+                    oh[j] = x1 * c - x2 * sn;
+                    oh[j + half] = x2 * c + x1 * sn;
+                }
+            }
+        }
+    free(inv);
+    free(cs);
+    return TTC_OK;
+}
+
+TtcStatus ref_ROPE(const RtOpArgs *a) {
+    int64_t B, S;
+    TtcStatus st = check_rope(a, &B, &S);
+    if (st) return st;
+    const TtcAttrs *at = &a->op->attrs;
+    int64_t D = at->head_dim, half = D / 2, past = a->bind->v[TTC_SYM_CTX] - a->bind->v[TTC_SYM_SEQ];
+    float inv[4096];
+    if (half > 4096) return rt_op_fail(a, TTC_E_INTERNAL, "head_dim %lld too large for the reference rope", (long long)D);
+    rt_rope_inv_freq(at, inv);
+    const float *x = a->in[0].data;
+    float *out = a->out.data;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t i = 0; i < S; i++)
+            for (int64_t h = 0; h < at->heads; h++)
+                for (int64_t j = 0; j < D; j++) {
+                    int64_t base = ((b * S + i) * at->heads + h) * D;
+                    int64_t k = j % half;
+                    double ang = rope_angle(past + i, inv[k]);
+                    /* rotate_half(x)[j] = -x[j + D/2] for j < D/2, x[j - D/2] after */
+                    double rot = j < half ? -(double)x[base + j + half] : (double)x[base + j - half];
+                    out[base + j] = (float)((double)x[base + j] * cos(ang) + rot * sin(ang));
+                }
+    return TTC_OK;
+}
+
+/* new [B,S,F] rows go to positions past..past+S-1 of the cache [B, Tmax, F] (row stride
+ * stride0); the output is the view [B, past+S, F] of the same buffer. */
+static TtcStatus check_kv(const RtOpArgs *a, int64_t *past) {
+    const RtTensor *n = &a->in[0], *c = &a->in[1], *o = &a->out;
+    if (n->rank != 3 || c->rank != 3 || o->rank != 3 || n->dims[0] != c->dims[0] || n->dims[2] != c->dims[2] ||
+        o->data != c->data || o->dims[0] != n->dims[0] || o->dims[2] != n->dims[2])
+        return rt_op_fail(a, TTC_E_INTERNAL, "kv_update expects new [B,S,F], cache [B,Tmax,F] and its view as output");
+    *past = o->dims[1] - n->dims[1];
+    if (*past < 0 || o->dims[1] > c->dims[1])
+        return rt_op_fail(a, TTC_E_INTERNAL, "context %lld does not fit the cache's %lld positions",
+                          (long long)o->dims[1], (long long)c->dims[1]);
+    return TTC_OK;
+}
+
+TtcStatus fast_KV_UPDATE(const RtOpArgs *a) {
+    int64_t past;
+    TtcStatus st = check_kv(a, &past);
+    if (st) return st;
+    const RtTensor *n = &a->in[0];
+    int64_t S = n->dims[1], F = n->dims[2], stride = rt_stride0(&a->in[1]);
+    for (int64_t b = 0; b < n->dims[0]; b++)
+        memcpy((float *)a->in[1].data + b * stride + past * F, (const float *)n->data + b * S * F,
+               (size_t)(S * F) * sizeof(float));
+    return TTC_OK;
+}
+
+TtcStatus ref_KV_UPDATE(const RtOpArgs *a) {
+    int64_t past;
+    TtcStatus st = check_kv(a, &past);
+    if (st) return st;
+    const RtTensor *n = &a->in[0];
+    const float *src = n->data;
+    float *cache = a->in[1].data;
+    int64_t S = n->dims[1], F = n->dims[2], stride = rt_stride0(&a->in[1]);
+    for (int64_t b = 0; b < n->dims[0]; b++)
+        for (int64_t i = 0; i < S; i++)
+            for (int64_t f = 0; f < F; f++) cache[b * stride + (past + i) * F + f] = src[(b * S + i) * F + f];
+    return TTC_OK;
+}
