@@ -13,6 +13,7 @@ int cg_plan_from_graph(const Graph *g, TtcPlan *p, const char *producer) {
     snprintf(p->device, sizeof p->device, "%s", g->device);
     snprintf(p->producer, sizeof p->producer, "%s", producer ? producer : "");
     p->vocab_size = g->vocab_size;
+    p->eos_token_id = g->eos_token_id;
     p->max_batch = g->max_batch;
     p->max_seq = g->max_seq;
     p->max_ctx = g->max_ctx;

@@ -30,6 +30,7 @@ typedef struct Graph {
     int model_type;      /* TtcModelType */
     char device[64];
     int64_t vocab_size;
+    int64_t eos_token_id; /* -1 when none */
     int64_t max_batch, max_seq, max_ctx;
     int64_t arena_bytes; /* set by memory-plan: the largest entry's arena */
 

@@ -112,6 +112,7 @@ int lower_spec(const Spec *s, const LowerOptions *o, Graph *g, Diags *d) {
     snprintf(g->model_name, sizeof g->model_name, "%s", s->name);
     g->model_type = s->type;
     g->vocab_size = s->vocab_size;
+    g->eos_token_id = s->eos_token_id;
     g->max_batch = o->batch;
     g->max_seq = o->seq;
     g->max_ctx = decoder ? o->max_seq : o->seq;

@@ -29,12 +29,6 @@ int pass_from_name(const char *name) {
     return -1;
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int pass_run_pipeline(Graph *g, PassCtx *cx, const PassId *pipeline, int n, const int *disabled, int n_disabled,
                       int stop_after, int time_passes) {
     DiagLoc none = {0};
@@ -50,9 +44,9 @@ int pass_run_pipeline(Graph *g, PassCtx *cx, const PassId *pipeline, int n, cons
         int skip = 0;
         for (int j = 0; j < n_disabled; j++) skip |= disabled[j] == (int)p;
         if (!skip) {
-            double t0 = now_ms();
+            double t0 = ttc_now_ms();
             int rc = passes[p].fn(g, cx);
-            if (time_passes) fprintf(stderr, "  pass %-12s %8.3f ms\n", passes[p].name, now_ms() - t0);
+            if (time_passes) fprintf(stderr, "  pass %-12s %8.3f ms\n", passes[p].name, ttc_now_ms() - t0);
             if (rc != 0 || cx->diags->n_errors) return -1;
             /* A pass that breaks an invariant is caught at the pass, not three passes later. */
             if (cx->verify_each && p != PASS_VERIFY && pass_verify(g, cx) != 0) {

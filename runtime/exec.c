@@ -166,12 +166,6 @@ static TtcStatus check_inputs(const TtcPlan *p, const TtcInputs *in, TtcError *e
     return check_ids(p, in->input_ids, in->batch * in->seq, in->seq, err);
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Runs the ops of entry `e` with the bindings already set. */
 static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
     const TtcPlan *p = &s->m->plan;
@@ -191,7 +185,7 @@ static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
             if (!s->opt.reference && s->m->prep) a.prep[i] = s->m->prep[op->in[i]];
         }
         ttc_session_tensor(s, op->out, &a.out);
-        double t0 = now_ms();
+        double t0 = ttc_now_ms();
         TtcStatus rc = kernels[op->kind](&a);
         if (rc != TTC_OK) {
             if (err->status == TTC_OK) ttc_fail(err, rc, "op '%s' (%s) failed", op->path, ttc_op_name(op->kind));
@@ -202,7 +196,7 @@ static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
         if (!s->opt.reference && op->cfg.act_dtype != TTC_F32 && op->kind != TTC_OP_KV_UPDATE)
             ttc_round_to_dtype(a.out.data, rt_tensor_elems(&a.out), a.out.dims[a.out.rank - 1],
                                (TtcDType)op->cfg.act_dtype);
-        if (s->opt.on_op) s->opt.on_op(s->opt.user, k, &a.out, now_ms() - t0);
+        if (s->opt.on_op) s->opt.on_op(s->opt.user, k, &a.out, ttc_now_ms() - t0);
     }
     return TTC_OK;
 }

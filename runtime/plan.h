@@ -30,6 +30,7 @@ typedef struct TtcPlan {
     int32_t model_type;   /* TtcModelType */
     char device[64];      /* device descriptor name, e.g. wormhole_n150 */
     int64_t vocab_size;
+    int64_t eos_token_id; /* decoders: the token that ends generation, -1 when none */
     int64_t max_batch;    /* --batch */
     int64_t max_seq;      /* --seq */
     int64_t max_ctx;      /* --max-seq (decoders); == max_seq for encoders */

@@ -139,6 +139,7 @@ static void plan_wr_meta(PlanWriter *w, const TtcPlan *p) {
     plan_wr_i64(w, p->max_ctx);
     plan_wr_i64(w, p->arena_bytes);
     plan_wr_str(w, p->producer, sizeof p->producer);
+    plan_wr_i64(w, p->eos_token_id);
     plan_wr_chunk_end(w, at);
 }
 
@@ -354,7 +355,8 @@ static TtcStatus plan_rd_meta(PlanReader *r, TtcPlan *p) {
         plan_rd_i64(r, "vocab_size", &p->vocab_size) || plan_rd_i64(r, "max_batch", &p->max_batch) ||
         plan_rd_i64(r, "max_seq", &p->max_seq) || plan_rd_i64(r, "max_ctx", &p->max_ctx) ||
         plan_rd_i64(r, "arena_bytes", &p->arena_bytes) ||
-        plan_rd_str(r, "producer", p->producer, sizeof p->producer))
+        plan_rd_str(r, "producer", p->producer, sizeof p->producer) ||
+        plan_rd_i64(r, "eos_token_id", &p->eos_token_id))
         return TTC_E_USER;
     return TTC_OK;
 }

@@ -54,6 +54,9 @@ static TtcStatus plan_check_header(const PlanCheck *c) {
     if (p->max_ctx < p->max_seq)
         return ttc_fail(c->err, TTC_E_USER, "%s: max_ctx (%lld) is smaller than max_seq (%lld)", c->what,
                         (long long)p->max_ctx, (long long)p->max_seq);
+    if (p->eos_token_id < -1 || p->eos_token_id >= p->vocab_size)
+        return ttc_fail(c->err, TTC_E_USER, "%s: eos_token_id %lld must be -1 (none) or a token id below %lld",
+                        c->what, (long long)p->eos_token_id, (long long)p->vocab_size);
     if (p->arena_bytes < 0)
         return ttc_fail(c->err, TTC_E_USER, "%s: arena_bytes is %lld, must not be negative", c->what,
                         (long long)p->arena_bytes);

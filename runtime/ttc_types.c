@@ -2,7 +2,22 @@
 #include "ttc_types.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+double ttc_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void ttc_sort_doubles(double *v, size_t n) { qsort(v, n, sizeof *v, cmp_double); }
 
 TtcStatus ttc_failv(TtcError *e, TtcStatus st, const char *fmt, va_list ap) {
     if (!e || e->status != TTC_OK) return st; /* keep the first cause */

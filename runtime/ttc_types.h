@@ -35,6 +35,11 @@ void ttc_error_clear(TtcError *e);
 /* Prints "error: msg\n  hint: hint\n" to stderr. */
 void ttc_error_print(const TtcError *e);
 
+/* Monotonic wall-clock time in milliseconds (timings in reports and profiles). */
+double ttc_now_ms(void);
+/* Sorts n doubles ascending (best and median of repeated timings). */
+void ttc_sort_doubles(double *v, size_t n);
+
 /* ---- data formats ---- */
 
 /* NAME, string, bytes per element on the host (emulated formats are held as fp32 values

@@ -17,17 +17,6 @@
 #include "compile.h"
 #include "ttc_runtime.h"
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 typedef struct Gemm {
     int m, n, k, count; /* count: how many such products (heads x batch) */
     int trans_b;
@@ -109,9 +98,9 @@ int main(int argc, char **argv) {
     double *t_fwd = calloc((size_t)runs, sizeof *t_fwd), *t_mm = calloc((size_t)runs, sizeof *t_mm);
     ttc_forward(&s, &in, &err); /* warm-up: page in weights, spin up BLAS threads */
     for (int r = 0; r < runs && err.status == TTC_OK; r++) {
-        double t0 = now_ms();
+        double t0 = ttc_now_ms();
         ttc_forward(&s, &in, &err);
-        t_fwd[r] = now_ms() - t0;
+        t_fwd[r] = ttc_now_ms() - t0;
     }
     if (err.status != TTC_OK) return ttc_error_print(&err), 1;
 
@@ -129,17 +118,17 @@ int main(int argc, char **argv) {
     float *A = calloc(most, 4), *B = calloc(most, 4), *C = calloc(most, 4);
     for (size_t i = 0; i < most; i++) A[i] = B[i] = 0.01f * (float)(i % 97);
     for (int r = -1; r < runs; r++) { /* r = -1: warm-up */
-        double t0 = now_ms();
+        double t0 = ttc_now_ms();
         for (int i = 0; i < n_gemm; i++) {
             const Gemm *g = &gemms[i];
             for (int j = 0; j < g->count; j++)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, g->trans_b ? CblasTrans : CblasNoTrans, g->m, g->n, g->k, 1.0f, A,
                             g->k, B, g->trans_b ? g->k : g->n, 0.0f, C, g->n);
         }
-        if (r >= 0) t_mm[r] = now_ms() - t0;
+        if (r >= 0) t_mm[r] = ttc_now_ms() - t0;
     }
-    qsort(t_fwd, (size_t)runs, sizeof *t_fwd, cmp_double);
-    qsort(t_mm, (size_t)runs, sizeof *t_mm, cmp_double);
+    ttc_sort_doubles(t_fwd, (size_t)runs);
+    ttc_sort_doubles(t_mm, (size_t)runs);
     printf("bench_forward: %s, batch %lld, seq %lld, %s, %d runs, OpenBLAS %s\n", m.plan.model_name,
            (long long)m.plan.max_batch, (long long)m.plan.max_seq, hw_given ? "given overlays" : "reference.yaml (fp32)",
            runs, openblas_get_config());

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "compile.h"
+#include "ttc_runtime.h"
 
 #define CLI_MAX_OPTS 32
 #define CLI_MAX_VALUES 64
@@ -57,10 +58,14 @@ int cli_compile_options(const CliCommand *cmd, const CliArgs *a, CompileOptions 
 /* compile_spec, printing every diagnostic; returns 0 or the exit status. */
 int cli_compile_spec(const CompileOptions *o, Compilation *c);
 
+/* Binds the model's weights from --weights FILE or --random-weights SEED (exactly one). */
+TtcStatus cli_load_weights(const CliCommand *cmd, const CliArgs *a, TtcModel *m, int keep_fp32, TtcError *err);
+
 /* The commands. */
 int cmd_compile(const CliCommand *cmd, const CliArgs *a);
 int cmd_run(const CliCommand *cmd, const CliArgs *a);
 int cmd_dump_graph(const CliCommand *cmd, const CliArgs *a);
 int cmd_passes(const CliCommand *cmd, const CliArgs *a);
+int cmd_generate(const CliCommand *cmd, const CliArgs *a);
 
 #endif

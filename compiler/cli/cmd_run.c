@@ -25,12 +25,6 @@ static const CliOpt run_opts[] = {
     {0},
 };
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 typedef struct RunInputs {
     TtcNpyArray ids, tt, mask;
     TtcInputs in;
@@ -75,20 +69,6 @@ static TtcStatus load_inputs(const CliCommand *cmd, const CliArgs *a, RunInputs 
                        &r->in.attention_mask, err) != TTC_OK)
         return err->status;
     return TTC_OK;
-}
-
-static TtcStatus load_weights(const CliCommand *cmd, const CliArgs *a, TtcModel *m, int keep_fp32, TtcError *err) {
-    const char *w = cli_get(cmd, a, "--weights"), *seed = cli_get(cmd, a, "--random-weights");
-    if (!!w == !!seed) {
-        ttc_fail(err, TTC_E_USER, "ttc run: give exactly one of --weights and --random-weights");
-        ttc_hint(err, "--weights model.safetensors, or --random-weights 1 to try the plan without a checkpoint");
-        return TTC_E_USER;
-    }
-    if (w) return ttc_model_load_weights(m, w, keep_fp32, err);
-    char *end;
-    unsigned long long s = strtoull(seed, &end, 10);
-    if (*end || end == seed) return ttc_fail(err, TTC_E_USER, "--random-weights: '%s' is not a whole number", seed);
-    return ttc_model_random_weights(m, s, keep_fp32, err);
 }
 
 static TtcStatus write_output(TtcSession *s, TtcRole role, const char *path, const char *flag, TtcError *err) {
@@ -163,11 +143,6 @@ static int run_check(TtcModel *m, TtcSession *emu, const TtcInputs *in, double t
     return TTC_E_USER;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int cmd_run(const CliCommand *cmd, const CliArgs *a) {
     TtcError err = {0};
     TtcModel m;
@@ -186,11 +161,11 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
         if (*end || end == thr || threshold <= -1 || threshold > 1)
             return cli_error("give a number in (-1, 1], e.g. 0.999", "--check-pcc: '%s' is not a valid PCC", thr);
     }
-    double t0 = now_ms();
+    double t0 = ttc_now_ms();
     if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK) goto done;
     if (load_inputs(cmd, a, &r, &err) != TTC_OK) goto done;
-    if (load_weights(cmd, a, &m, check, &err) != TTC_OK) goto done;
-    double t_load = now_ms() - t0;
+    if (cli_load_weights(cmd, a, &m, check, &err) != TTC_OK) goto done;
+    double t_load = ttc_now_ms() - t0;
     TtcRunOptions ro = {.keep_all = check};
     if (ttc_session_init(&s, &m, &ro, &err) != TTC_OK) goto done;
     have_session = 1;
@@ -200,12 +175,12 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
         goto done;
     }
     for (int64_t i = 0; i < repeat && err.status == TTC_OK; i++) {
-        double t1 = now_ms();
+        double t1 = ttc_now_ms();
         ttc_forward(&s, &r.in, &err);
-        times[i] = now_ms() - t1;
+        times[i] = ttc_now_ms() - t1;
     }
     if (err.status == TTC_OK) {
-        qsort(times, (size_t)repeat, sizeof *times, cmp_double);
+        ttc_sort_doubles(times, (size_t)repeat);
         printf("%s on %s: batch %lld, seq %lld\n", m.plan.model_name, m.plan.device, (long long)r.in.batch,
                (long long)r.in.seq);
         print_output(&s, TTC_ROLE_HIDDEN);

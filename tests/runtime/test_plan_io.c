@@ -65,6 +65,7 @@ static void make_plan(TtcPlan *p) {
     p->model_type = TTC_MODEL_ENCODER;
     snprintf(p->device, sizeof p->device, "wormhole_n150");
     p->vocab_size = 32;
+    p->eos_token_id = 31;
     p->max_batch = 2;
     p->max_seq = 8;
     p->max_ctx = 8;
@@ -124,7 +125,8 @@ static int plans_equal(const TtcPlan *a, const TtcPlan *b) {
     SAME(a->model_type == b->model_type, "model_type");
     SAME(strcmp(a->device, b->device) == 0, "device");
     SAME(a->vocab_size == b->vocab_size && a->max_batch == b->max_batch && a->max_seq == b->max_seq &&
-             a->max_ctx == b->max_ctx && a->arena_bytes == b->arena_bytes, "sizes");
+             a->max_ctx == b->max_ctx && a->arena_bytes == b->arena_bytes && a->eos_token_id == b->eos_token_id,
+         "sizes");
     SAME(strcmp(a->producer, b->producer) == 0, "producer");
     SAME(a->n_tensors == b->n_tensors && a->n_ops == b->n_ops, "counts");
     for (int i = 0; i < a->n_tensors; i++) {
@@ -709,6 +711,7 @@ typedef struct Violation {
 MUT(m_model_type, p->model_type = 2)
 MUT(m_model_type_neg, p->model_type = -1)
 MUT(m_vocab, p->vocab_size = 0)
+MUT(m_eos, p->eos_token_id = 32)
 MUT(m_batch, p->max_batch = 0)
 MUT(m_seq, p->max_seq = -1)
 MUT(m_ctx, p->max_ctx = 0)
@@ -788,6 +791,7 @@ static const Violation header_rules[] = {
     {"model type", m_model_type, "model type 2 is neither encoder (0) nor decoder (1)", NULL, 0},
     {"model type -1", m_model_type_neg, "model type -1", NULL, 0},
     {"vocab", m_vocab, "vocab_size is 0, must be positive", NULL, 0},
+    {"eos", m_eos, "eos_token_id 32 must be -1 (none) or a token id below 32", NULL, 0},
     {"batch", m_batch, "max_batch is 0, must be positive", NULL, 0},
     {"seq", m_seq, "max_seq is -1, must be positive", NULL, 0},
     {"ctx", m_ctx, "max_ctx is 0, must be positive", NULL, 0},
