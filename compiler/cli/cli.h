@@ -61,6 +61,12 @@ int cli_compile_spec(const CompileOptions *o, Compilation *c);
 /* Binds the model's weights from --weights FILE or --random-weights SEED (exactly one). */
 TtcStatus cli_load_weights(const CliCommand *cmd, const CliArgs *a, TtcModel *m, int keep_fp32, TtcError *err);
 
+/* The summary `ttc compile` prints after writing `out`. */
+void cli_print_compile_summary(const Graph *g, const char *out);
+/* --emit c / --emit exe: writes C source for `plan` to `out` (exe: compiles it there instead).
+ * Returns 0 or the exit status, errors printed. */
+int cli_emit_c(const TtcPlan *plan, const CompileOptions *o, int exe, const char *out);
+
 /* The commands. */
 int cmd_compile(const CliCommand *cmd, const CliArgs *a);
 int cmd_run(const CliCommand *cmd, const CliArgs *a);

@@ -11,7 +11,7 @@ static const CliOpt compile_opts[] = {
     {"--batch", "N", 0, "most sequences per run (default 1)"},
     {"--seq", "N", 0, "most tokens per sequence (default: the model's, at most 512)"},
     {"--max-seq", "N", 0, "most tokens of context, decoders (default: --seq)"},
-    {"--emit", "KIND", 0, "what to write: plan (default)"},
+    {"--emit", "KIND", 0, "what to write: plan (default), c (C source) or exe (C compiled to a program)"},
     {"-o", "OUT", 0, "output file (default: MODEL.plan)"},
     {"--disable-pass", "NAME", 1, "skip an optional pass (ttc passes lists them)"},
     {"--time-passes", NULL, 0, "print the time each pass took"},
@@ -19,37 +19,12 @@ static const CliOpt compile_opts[] = {
     {0},
 };
 
-/* Device bytes of a tensor: the last two dims padded to 32x32 tiles of the tensor's format. */
-static double device_bytes(const TtcTensorDesc *d) {
-    int r = d->shape.rank;
-    int64_t rows = r >= 2 ? d->shape.d[r - 2].size : 1, cols = d->shape.d[r - 1].size, outer = 1;
-    for (int i = 0; i < r - 2; i++) outer *= d->shape.d[i].size;
-    int64_t tiles = outer * ((rows + 31) / 32) * ((cols + 31) / 32);
-    return (double)tiles * ttc_dtype_tile_bytes((TtcDType)d->dtype);
-}
-
-static void print_summary(const Graph *g, const char *out) {
-    double params = 0, dev = 0;
-    for (int v = 0; v < g->n_vals; v++) {
-        if (g->vals[v].d.kind != TTC_TENSOR_WEIGHT) continue;
-        params += (double)ttc_shape_max_elems(&g->vals[v].d.shape);
-        dev += device_bytes(&g->vals[v].d);
-    }
-    printf("compiled %s (%s) for %s: %d ops, batch<=%lld seq<=%lld\n", g->model_name,
-           g->model_type == 0 ? "encoder" : "decoder", g->device, g->n_ops, (long long)g->max_batch,
-           (long long)g->max_seq);
-    printf("  weights: %.1fM parameters, %.1f MiB in device formats\n", params / 1e6, dev / (1 << 20));
-    printf("  activation arena: %.2f MiB (host, lifetime-shared)\n", (double)g->arena_bytes / (1 << 20));
-    printf("wrote %s\n", out);
-}
-
 int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
     CompileOptions o;
     if (cli_compile_options(cmd, a, &o)) return 1;
     const char *emit = cli_get(cmd, a, "--emit");
-    if (emit && strcmp(emit, "plan") != 0)
-        return cli_error("this ttc writes plans only (--emit plan); C code generation is a capability still to come",
-                         "--emit: '%s' is not available", emit);
+    if (emit && strcmp(emit, "plan") != 0 && strcmp(emit, "c") != 0 && strcmp(emit, "exe") != 0)
+        return cli_error("use --emit plan, --emit c or --emit exe", "--emit: unknown kind '%s'", emit);
     Compilation f;
     int rc = cli_compile_spec(&o, &f);
     if (rc) {
@@ -75,11 +50,14 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
         fprintf(stderr, "internal: ");
         ttc_error_print(&err);
         rc = 2;
+    } else if (emit && strcmp(emit, "plan") != 0) {
+        rc = cli_emit_c(&plan, &o, strcmp(emit, "exe") == 0, path);
+        if (rc == 0) cli_print_compile_summary(&f.graph, path);
     } else if (ttc_plan_write(&plan, path, &err) != TTC_OK) {
         ttc_error_print(&err);
         rc = err.status;
     } else {
-        print_summary(&f.graph, path);
+        cli_print_compile_summary(&f.graph, path);
     }
     ttc_plan_free(&plan);
     compile_free(&f);
