@@ -93,6 +93,37 @@ absent "output into missing dir" "$tmp/no/dir/o.npy"
 expect 1 "mask shape mismatch" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "1,2,3" --attention-mask "1,1"
 contains "mask shape mismatch" "--attention-mask"
 
+# --- decoders: run, generate, dump the decode entry ---
+expect 0 "compile tiny-llama" -- "$TTC" compile specs/tiny-llama.yaml --seq 8 --max-seq 24 -o "$tmp/l.plan"
+expect 0 "run a decoder" -- "$TTC" run "$tmp/l.plan" --random-weights 2 --input-ids "1,2,3" --output "$tmp/logits.npy"
+contains "decoder logits shape" "logits  [1, 3, 96]"
+if head -c 128 "$tmp/logits.npy" | grep -qa "'shape': (1, 3, 96)"; then ok; else fail "logits.npy header shape"; fi
+expect 0 "greedy generation" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,2,3" --max-new-tokens 16
+greedy=$(head -1 <<<"$out")
+if [ "$(wc -w <<<"$greedy")" -eq 16 ]; then ok; else fail "greedy generation printed '$greedy', not 16 ids"; fi
+contains "generate reports speed" "tok/s"
+expect 0 "greedy again" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,2,3" --max-new-tokens 16
+if [ "$(head -1 <<<"$out")" = "$greedy" ]; then ok; else fail "greedy generation is not deterministic"; fi
+expect 0 "sampling seed 7" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,2,3" --max-new-tokens 16 --temperature 0.8 --top-p 0.9 --seed 7
+s7=$(head -1 <<<"$out")
+expect 0 "sampling seed 7 again" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,2,3" --max-new-tokens 16 --temperature 0.8 --top-p 0.9 --seed 7
+if [ "$(head -1 <<<"$out")" = "$s7" ]; then ok; else fail "sampling with one seed is not reproducible"; fi
+expect 0 "sampling seed 8" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,2,3" --max-new-tokens 16 --temperature 2 --seed 8
+if [ "$(head -1 <<<"$out")" != "$s7" ]; then ok; else fail "different seeds gave the same sample"; fi
+expect 1 "prompt + new tokens beyond --max-seq" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,2,3" --max-new-tokens 22
+contains "beyond --max-seq" "--max-seq 25"
+expect 1 "prompt longer than --seq" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "$(seq -s, 1 9)" --max-new-tokens 2
+contains "prompt longer than --seq" "at most 8"
+expect 1 "prompt id outside vocab" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,96" --max-new-tokens 2
+expect 1 "top-k without temperature" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,2" --max-new-tokens 2 --top-k 5
+expect 1 "generate with an encoder plan" -- "$TTC" generate "$tmp/t.plan" --random-weights 2 --prompt-ids "1,2" --max-new-tokens 2
+contains "generate with an encoder plan" "encoder plan"
+expect 0 "dump decode" -- "$TTC" dump-graph specs/tiny-llama.yaml --seq 8 --max-seq 24 --mode decode
+contains "decode entry" "entry decode (seq<=1)"
+contains "decode reads the cache" "view-of=@layers.1.v_cache"
+expect 1 "--max-seq below --seq" -- "$TTC" compile specs/tiny-llama.yaml --seq 8 --max-seq 4 -o "$tmp/x.plan"
+absent "--max-seq below --seq" "$tmp/x.plan"
+
 # --- corrupted plans ---
 size=$(stat -c %s "$tmp/t.plan")
 head -c $((size / 2)) "$tmp/t.plan" > "$tmp/trunc.plan"
