@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cg.h"
 #include "lower.h"
 
 void compile_options_init(CompileOptions *o) {
@@ -51,4 +52,13 @@ void compile_free(Compilation *c) {
     if (c->have_hw) hw_config_free(&c->hw);
     if (c->have_spec) spec_free(&c->spec);
     diag_free(&c->diags);
+}
+
+int compile_spec_to_plan(const CompileOptions *o, TtcPlan *plan, FILE *diag_out) {
+    Compilation c;
+    int rc = compile_spec(o, &c);
+    if (rc && diag_out) diag_print(&c.diags, diag_out);
+    if (rc == 0 && cg_plan_from_graph(&c.graph, plan, "ttc (in-process)") != 0) rc = 2;
+    compile_free(&c);
+    return rc;
 }

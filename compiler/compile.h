@@ -8,6 +8,7 @@
 #include "ir.h"
 #include "pass.h"
 #include "spec.h"
+#include "../runtime/plan.h"
 
 typedef struct CompileOptions {
     const char *spec;
@@ -36,5 +37,8 @@ void compile_options_init(CompileOptions *o);
  * 2 internal error, with every diagnostic in c->diags. Free with compile_free either way. */
 int compile_spec(const CompileOptions *o, Compilation *c);
 void compile_free(Compilation *c);
+/* compile_spec, then the plan (what tests, benchmarks and embedders want in one call). Prints the
+ * diagnostics to `diag_out` (may be NULL) on failure; returns 0 or the exit status. */
+int compile_spec_to_plan(const CompileOptions *o, TtcPlan *plan, FILE *diag_out);
 
 #endif

@@ -74,15 +74,9 @@ static int run(const char *spec, const char **hw, int n_hw, int prompt, int new_
     o.batch = 1;
     o.seq = prompt;
     o.max_seq = prompt + new_tokens;
-    Compilation c;
-    if (compile_spec(&o, &c) != 0) {
-        diag_print(&c.diags, stderr);
-        compile_free(&c);
-        return 1;
-    }
     TtcPlan plan;
-    if (cg_plan_from_graph(&c.graph, &plan, "bench") != 0) return 2;
-    compile_free(&c);
+    int rc = compile_spec_to_plan(&o, &plan, stderr);
+    if (rc) return rc;
     TtcModel m;
     ttc_model_from_plan(&m, &plan);
     TtcError err = {0};

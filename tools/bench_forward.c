@@ -75,15 +75,9 @@ int main(int argc, char **argv) {
     o.hw = hws;
     o.n_hw = hw_given ? n_hw : 1;
 
-    Compilation c;
-    if (compile_spec(&o, &c) != 0) {
-        diag_print(&c.diags, stderr);
-        compile_free(&c);
-        return 1;
-    }
     TtcPlan plan;
-    if (cg_plan_from_graph(&c.graph, &plan, "bench") != 0) return 2;
-    compile_free(&c);
+    int rc = compile_spec_to_plan(&o, &plan, stderr);
+    if (rc) return rc;
     TtcModel m;
     ttc_model_from_plan(&m, &plan);
     TtcError err = {0};

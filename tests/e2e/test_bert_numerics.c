@@ -28,12 +28,8 @@ static int build_model(TtcModel *m, const char *hw, uint64_t seed) {
     }
     o.batch = BATCH;
     o.seq = SEQ;
-    Compilation c;
-    int rc = compile_spec(&o, &c);
-    if (rc) diag_print(&c.diags, stderr);
     TtcPlan plan;
-    if (rc == 0) rc = cg_plan_from_graph(&c.graph, &plan, "test");
-    compile_free(&c);
+    int rc = compile_spec_to_plan(&o, &plan, stderr);
     if (rc) return rc;
     ttc_model_from_plan(m, &plan);
     TtcError err = {0};

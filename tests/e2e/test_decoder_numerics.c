@@ -96,12 +96,8 @@ static int build(TtcModel *m, const char *spec, const char *hw) {
     o.batch = 2;
     o.seq = SEQ;
     o.max_seq = MAX_CTX;
-    Compilation c;
-    int rc = compile_spec(&o, &c);
-    if (rc) diag_print(&c.diags, stderr);
     TtcPlan plan;
-    if (rc == 0) rc = cg_plan_from_graph(&c.graph, &plan, "test");
-    compile_free(&c);
+    int rc = compile_spec_to_plan(&o, &plan, stderr);
     if (rc) return rc;
     ttc_model_from_plan(m, &plan);
     /* The weights file is made from a twin of the model, so that this one loads it fresh. */
