@@ -108,7 +108,11 @@ static int run_check(TtcModel *m, TtcSession *emu, const TtcInputs *in, double t
     int first_bad = -1;
     double first_pcc = 1;
     printf("\n%-4s %-40s %-13s %10s %12s\n", "op", "module path", "kind", "PCC", "max abs err");
-    for (int k = 0; k < p->n_ops; k++) {
+    /* Only the entry point that ran (prefill); a KV-cache view is a strided window on the cache
+     * whose rows were compared where they were produced (the k/v projections). */
+    const TtcEntry *e = &p->entries[emu->entry];
+    for (int k = e->first_op; k < e->first_op + e->n_ops; k++) {
+        if (p->tensors[p->ops[k].out].alias >= 0) continue;
         RtTensor a, b;
         ttc_session_tensor(emu, p->ops[k].out, &a);
         ttc_session_tensor(&ref, p->ops[k].out, &b);

@@ -98,6 +98,8 @@ expect 0 "compile tiny-llama" -- "$TTC" compile specs/tiny-llama.yaml --seq 8 --
 expect 0 "run a decoder" -- "$TTC" run "$tmp/l.plan" --random-weights 2 --input-ids "1,2,3" --output "$tmp/logits.npy"
 contains "decoder logits shape" "logits  [1, 3, 96]"
 if head -c 128 "$tmp/logits.npy" | grep -qa "'shape': (1, 3, 96)"; then ok; else fail "logits.npy header shape"; fi
+expect 0 "check a decoder (prefill entry only)" -- "$TTC" run "$tmp/l.plan" --random-weights 2 --input-ids "1,2,3" --check
+contains "check a decoder" "every op matches the fp32 reference"
 expect 0 "greedy generation" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,2,3" --max-new-tokens 16
 greedy=$(head -1 <<<"$out")
 if [ "$(wc -w <<<"$greedy")" -eq 16 ]; then ok; else fail "greedy generation printed '$greedy', not 16 ids"; fi
