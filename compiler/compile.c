@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "cost.h"
 #include "lower.h"
 
 void compile_options_init(CompileOptions *o) {
@@ -58,7 +59,9 @@ int compile_spec_to_plan(const CompileOptions *o, TtcPlan *plan, FILE *diag_out)
     Compilation c;
     int rc = compile_spec(o, &c);
     if (rc && diag_out) diag_print(&c.diags, diag_out);
-    if (rc == 0 && cg_plan_from_graph(&c.graph, plan, "ttc (in-process)") != 0) rc = 2;
+    if (rc == 0 && (cg_plan_from_graph(&c.graph, plan, "ttc (in-process)") != 0 ||
+                    cost_attach_plan(&c.graph, &c.hw, plan) != 0))
+        rc = 2;
     compile_free(&c);
     return rc;
 }

@@ -77,30 +77,54 @@ const char *hw_value_name(int field, int v) {
 
 /* ---- built-in defaults ---- */
 
-/* Lowest precedence: what a module gets when no overlay says anything. One row per module
- * type so later work can tune them per type (and per device: hw_builtin takes the device).
- * Today every type on every device gets the same: bf16 everywhere, full fidelity with fp32
- * accumulation (accuracy first; overlays trade it for speed), tiles in DRAM. */
-static const struct {
-    const char *type;
-    int v[HW_FIELD_COUNT];
-} hw_builtin_rows[] = {
-#define HW_ROW(t)                                                                                                   \
-    {t,                                                                                                            \
-     {[HW_F_act_dtype] = TTC_BF16, [HW_F_weight_dtype] = TTC_BF16, [HW_F_fidelity] = TTC_FIDELITY_HIFI4,           \
-      [HW_F_fp32_acc] = 1, [HW_F_layout] = TTC_LAYOUT_TILE, [HW_F_memory] = TTC_MEM_DRAM, [HW_F_fused_qkv] = 0,     \
+/* Lowest precedence: what a module gets when no overlay says anything, chosen per module type so
+ * that every spec runs accurately with no overlay (PCC >= 0.99 against fp32, checked by
+ * tests/e2e/test_*_numerics.c) and per device family, looked up by the device name's prefix.
+ *
+ * Every module: bf16 activations and weights in tiles in DRAM, fp32 destination accumulation
+ * (bf16 accumulation rounds once per 32-deep k chunk: thousands of roundings on long k).
+ *   attention: HiFi4 and fp32 scores: softmax turns small score errors into large weight errors,
+ *              and the score matmuls are a small share of the time.
+ *   ffn:       HiFi2: bf16 weights keep all their bits in the two phases, the activations lose
+ *              their last mantissa bit, and the largest matmuls run at twice HiFi4's speed.
+ *   lm_head:   HiFi2, for the same reason; it is DRAM-bound when decoding anyway.
+ *   embedding, norm, pooler: HiFi4 (cheap ops; the pooler is one small matmul).
+ * Wormhole and Blackhole share the matrix unit, formats and fidelity phases (DEVICE.md §1, §4),
+ * so today their rows agree; a family whose trade-offs differ gets rows of its own here, and
+ * the first row matching (family, type) wins, with NULL matching any. */
+#define HW_BUILTIN(fam, t, fid)                                                                                     \
+    {fam,                                                                                                          \
+     t,                                                                                                            \
+     {[HW_F_act_dtype] = TTC_BF16, [HW_F_weight_dtype] = TTC_BF16, [HW_F_fidelity] = fid, [HW_F_fp32_acc] = 1,     \
+      [HW_F_layout] = TTC_LAYOUT_TILE, [HW_F_memory] = TTC_MEM_DRAM, [HW_F_fused_qkv] = 0,                          \
       [HW_F_kernel_variant] = HW_KERNEL_NAIVE, [HW_F_score_dtype] = TTC_F32, [HW_F_kv_dtype] = TTC_BF16,            \
       [HW_F_kv_layout] = HW_KV_CONTIGUOUS, [HW_F_kv_block_size] = 32, [HW_F_sharding] = HW_SHARD_AUTO}}
-    HW_ROW("embedding"), HW_ROW("attention"), HW_ROW("ffn"), HW_ROW("norm"), HW_ROW("pooler"), HW_ROW("lm_head"),
-    HW_ROW(NULL), /* any other module type */
-#undef HW_ROW
+
+static const struct {
+    const char *family; /* device name prefix ("wormhole", "blackhole"); NULL: any device */
+    const char *type;   /* module type; NULL: any other module type */
+    int v[HW_FIELD_COUNT];
+} hw_builtin_rows[] = {
+    HW_BUILTIN(NULL, "embedding", TTC_FIDELITY_HIFI4), HW_BUILTIN(NULL, "attention", TTC_FIDELITY_HIFI4),
+    HW_BUILTIN(NULL, "ffn", TTC_FIDELITY_HIFI2),       HW_BUILTIN(NULL, "norm", TTC_FIDELITY_HIFI4),
+    HW_BUILTIN(NULL, "pooler", TTC_FIDELITY_HIFI4),    HW_BUILTIN(NULL, "lm_head", TTC_FIDELITY_HIFI2),
+    HW_BUILTIN(NULL, NULL, TTC_FIDELITY_HIFI4), /* any other module type: the safe choice */
 };
+#undef HW_BUILTIN
+
+static int hw_family_matches(const char *family, const char *device) {
+    if (!family) return 1;
+    size_t n = strlen(family);
+    return device && strncmp(device, family, n) == 0 && (device[n] == '_' || device[n] == 0);
+}
 
 static const int *hw_builtin(const char *device, const char *module_type) {
-    (void)device; /* one table for every device for now */
     int n = (int)(sizeof hw_builtin_rows / sizeof hw_builtin_rows[0]);
-    for (int i = 0; i < n - 1; i++)
-        if (module_type && strcmp(hw_builtin_rows[i].type, module_type) == 0) return hw_builtin_rows[i].v;
+    for (int i = 0; i < n; i++) {
+        const char *t = hw_builtin_rows[i].type;
+        if (!hw_family_matches(hw_builtin_rows[i].family, device)) continue;
+        if (!t || (module_type && strcmp(t, module_type) == 0)) return hw_builtin_rows[i].v;
+    }
     return hw_builtin_rows[n - 1].v;
 }
 

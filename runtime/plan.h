@@ -22,7 +22,29 @@ typedef struct TtcEntry {
     int32_t first_op, n_ops;
     int64_t max_seq;     /* bound of the SEQ symbol in this entry */
     int64_t arena_bytes; /* this entry's memory plan; all entries share one arena */
+    /* Device estimates, per chip, at the plan's upper-bound shapes (the `device-memory` and
+     * `cost` passes; stored in the optional COST chunk; all 0 when a plan has none). */
+    int64_t l1_peak_bytes;   /* per core: circular buffers + L1 tensors at the busiest op */
+    int64_t dram_peak_bytes; /* per chip: weights, KV cache and DRAM activations at the peak */
+    int64_t device_cycles;   /* the entry's ops back to back, in device clock cycles */
+    int64_t clock_khz;       /* the device clock those cycles count */
+    int32_t device_bound;    /* TtcBound that holds the most of the time */
+    int32_t reserved;        /* 0; keeps the struct free of padding */
 } TtcEntry;
+
+/* What limits an op in the cost model (DEVICE.md §6). Stored by number in plans: fixed. */
+typedef enum { TTC_BOUND_COMPUTE = 0, TTC_BOUND_NOC = 1, TTC_BOUND_DRAM = 2, TTC_BOUND_COUNT } TtcBound;
+
+const char *ttc_bound_name(int bound); /* "compute", "NoC", "DRAM"; "?" when out of range */
+
+/* One op's estimated device time (the `cost` pass), per chip. cycles = max(compute, noc, dram)
+ * + the fixed DRAM latency when the op moves DRAM bytes. */
+typedef struct TtcOpCost {
+    int64_t compute_cycles, noc_cycles, dram_cycles;
+    int64_t cycles;
+    int32_t bound; /* TtcBound: the largest of the three */
+    int32_t cores; /* cores the op's work is spread over */
+} TtcOpCost;
 
 typedef struct TtcPlan {
     uint32_t version;
@@ -43,9 +65,14 @@ typedef struct TtcPlan {
     TtcOpDesc *ops;
     int32_t n_entries;
     TtcEntry entries[TTC_MAX_ENTRIES];
+    /* Per-op estimates, n_ops of them, or NULL (plans without a COST chunk, or with entry totals
+     * only). Owned by the plan. */
+    TtcOpCost *op_costs;
 } TtcPlan;
 
 void ttc_plan_free(TtcPlan *p); /* frees arrays; safe on a zeroed plan */
+/* Whether any entry carries device estimates (then the writer adds the COST chunk). */
+int ttc_plan_has_cost(const TtcPlan *p);
 
 /* Writes atomically: a temp file beside `path`, renamed over it only when complete. */
 TtcStatus ttc_plan_write(const TtcPlan *p, const char *path, TtcError *err);

@@ -218,6 +218,47 @@ static void plan_wr_entries(PlanWriter *w, const TtcPlan *p) {
     plan_wr_chunk_end(w, at);
 }
 
+/* Device estimates (optional; written only when the compiler computed them). Entry totals for
+ * every entry point, then per-op records or a count of 0 when only totals are known. */
+static void plan_wr_cost(PlanWriter *w, const TtcPlan *p) {
+    size_t at = plan_wr_chunk_begin(w, "COST");
+    int32_t n = p->n_entries < 0 ? 0 : p->n_entries > TTC_MAX_ENTRIES ? TTC_MAX_ENTRIES : p->n_entries;
+    plan_wr_u32(w, (uint32_t)n);
+    for (int32_t i = 0; i < n; i++) {
+        const TtcEntry *e = &p->entries[i];
+        plan_wr_i64(w, e->l1_peak_bytes);
+        plan_wr_i64(w, e->dram_peak_bytes);
+        plan_wr_i64(w, e->device_cycles);
+        plan_wr_i64(w, e->clock_khz);
+        plan_wr_i32(w, e->device_bound);
+    }
+    int32_t ops = p->op_costs ? p->n_ops : 0;
+    plan_wr_u32(w, (uint32_t)ops);
+    for (int32_t k = 0; k < ops; k++) {
+        const TtcOpCost *c = &p->op_costs[k];
+        plan_wr_i64(w, c->compute_cycles);
+        plan_wr_i64(w, c->noc_cycles);
+        plan_wr_i64(w, c->dram_cycles);
+        plan_wr_i64(w, c->cycles);
+        plan_wr_i32(w, c->bound);
+        plan_wr_i32(w, c->cores);
+    }
+    plan_wr_chunk_end(w, at);
+}
+
+int ttc_plan_has_cost(const TtcPlan *p) {
+    for (int32_t i = 0; i < p->n_entries && i < TTC_MAX_ENTRIES; i++) {
+        const TtcEntry *e = &p->entries[i];
+        if (e->l1_peak_bytes || e->dram_peak_bytes || e->device_cycles || e->clock_khz) return 1;
+    }
+    return p->op_costs != NULL;
+}
+
+const char *ttc_bound_name(int bound) {
+    static const char *const names[TTC_BOUND_COUNT] = {"compute", "NoC", "DRAM"};
+    return bound >= 0 && bound < TTC_BOUND_COUNT ? names[bound] : "?";
+}
+
 /* Deliberately does not validate: the compiler validates before writing, and tests need to
  * produce bad files. It only refuses what it cannot encode without reading out of bounds. */
 TtcStatus ttc_plan_serialize(const TtcPlan *p, uint8_t **buf, size_t *len, TtcError *err) {
@@ -229,11 +270,13 @@ TtcStatus ttc_plan_serialize(const TtcPlan *p, uint8_t **buf, size_t *len, TtcEr
     PlanWriter w = {0};
     plan_wr_bytes(&w, TTC_PLAN_MAGIC, 8);
     plan_wr_u32(&w, TTC_PLAN_VERSION);
-    plan_wr_u32(&w, 4); /* chunks */
+    int cost = ttc_plan_has_cost(p);
+    plan_wr_u32(&w, cost ? 5 : 4); /* chunks */
     plan_wr_meta(&w, p);
     plan_wr_tensors(&w, p);
     plan_wr_ops(&w, p);
     plan_wr_entries(&w, p);
+    if (cost) plan_wr_cost(&w, p);
     if (!w.oom) plan_wr_u32(&w, plan_crc32(w.buf, w.len));
     if (w.oom) {
         free(w.buf);
@@ -256,6 +299,7 @@ typedef struct PlanReader {
     char chunk[16];   /* printable tag of the current chunk, or "#3" before it is read */
     char item[TTC_NAME_MAX + 32]; /* "tensor 5 ('x')" or "" */
     TtcError *err;
+    int32_t cost_entries, cost_ops; /* counts in the COST chunk, checked against ENTR and OPS_ */
 } PlanReader;
 
 static TtcStatus plan_rd_fail(PlanReader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -457,7 +501,8 @@ static TtcStatus plan_rd_ops(PlanReader *r, TtcPlan *p) {
 static TtcStatus plan_rd_entries(PlanReader *r, TtcPlan *p) {
     uint32_t n;
     if (plan_rd_u32(r, "entry count", &n)) return TTC_E_USER;
-    if (n < 1 || n > TTC_MAX_ENTRIES) return plan_rd_fail(r, "entry count %u must be 1..%d", (unsigned)n, TTC_MAX_ENTRIES);
+    if (n < 1 || n > TTC_MAX_ENTRIES)
+        return plan_rd_fail(r, "entry count %u must be 1..%d", (unsigned)n, TTC_MAX_ENTRIES);
     p->n_entries = (int32_t)n;
     for (uint32_t i = 0; i < n; i++) {
         TtcEntry *e = &p->entries[i];
@@ -471,14 +516,54 @@ static TtcStatus plan_rd_entries(PlanReader *r, TtcPlan *p) {
     return TTC_OK;
 }
 
+#define PLAN_COST_OP_BYTES (4 * 8 + 4 + 4)
+
+static TtcStatus plan_rd_cost(PlanReader *r, TtcPlan *p) {
+    uint32_t n;
+    if (plan_rd_u32(r, "entry count", &n)) return TTC_E_USER;
+    if (n < 1 || n > TTC_MAX_ENTRIES)
+        return plan_rd_fail(r, "entry count %u must be 1..%d", (unsigned)n, TTC_MAX_ENTRIES);
+    r->cost_entries = (int32_t)n;
+    for (uint32_t i = 0; i < n; i++) {
+        TtcEntry *e = &p->entries[i];
+        snprintf(r->item, sizeof r->item, "entry %u", (unsigned)i);
+        if (plan_rd_i64(r, "l1_peak_bytes", &e->l1_peak_bytes) ||
+            plan_rd_i64(r, "dram_peak_bytes", &e->dram_peak_bytes) ||
+            plan_rd_i64(r, "device_cycles", &e->device_cycles) || plan_rd_i64(r, "clock_khz", &e->clock_khz) ||
+            plan_rd_i32(r, "device_bound", &e->device_bound))
+            return TTC_E_USER;
+    }
+    r->item[0] = 0;
+    int32_t ops;
+    if (plan_rd_count(r, "op count", PLAN_COST_OP_BYTES, &ops)) return TTC_E_USER;
+    r->cost_ops = ops;
+    if (ops > 0) {
+        p->op_costs = calloc((size_t)ops, sizeof *p->op_costs);
+        if (!p->op_costs)
+            return ttc_fail(r->err, TTC_E_INTERNAL, "%s: out of memory for %d op costs", r->what, (int)ops);
+    }
+    for (int32_t k = 0; k < ops; k++) {
+        TtcOpCost *c = &p->op_costs[k];
+        snprintf(r->item, sizeof r->item, "op %d", (int)k);
+        if (plan_rd_i64(r, "compute cycles", &c->compute_cycles) || plan_rd_i64(r, "noc cycles", &c->noc_cycles) ||
+            plan_rd_i64(r, "dram cycles", &c->dram_cycles) || plan_rd_i64(r, "cycles", &c->cycles) ||
+            plan_rd_i32(r, "bound", &c->bound) || plan_rd_i32(r, "cores", &c->cores))
+            return TTC_E_USER;
+    }
+    r->item[0] = 0;
+    return TTC_OK;
+}
+
 /* Tags go into messages: anything unprintable is shown as '?'. */
 static void plan_tag_str(const uint8_t *tag, char out[16]) {
     for (int i = 0; i < 4; i++) out[i] = (tag[i] >= 0x20 && tag[i] < 0x7F) ? (char)tag[i] : '?';
     out[4] = 0;
 }
 
-enum { PLAN_CHUNK_META, PLAN_CHUNK_TENS, PLAN_CHUNK_OPS, PLAN_CHUNK_ENTR, PLAN_CHUNK_KNOWN };
-static const char *const plan_chunk_tags[PLAN_CHUNK_KNOWN] = {"META", "TENS", "OPS_", "ENTR"};
+/* Chunks before PLAN_CHUNK_REQUIRED must appear; the rest are optional. */
+enum { PLAN_CHUNK_META, PLAN_CHUNK_TENS, PLAN_CHUNK_OPS, PLAN_CHUNK_ENTR, PLAN_CHUNK_REQUIRED,
+       PLAN_CHUNK_COST = PLAN_CHUNK_REQUIRED, PLAN_CHUNK_KNOWN };
+static const char *const plan_chunk_tags[PLAN_CHUNK_KNOWN] = {"META", "TENS", "OPS_", "ENTR", "COST"};
 
 static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks, size_t body_end) {
     int seen[PLAN_CHUNK_KNOWN] = {0};
@@ -504,7 +589,8 @@ static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks,
         TtcStatus st = known == PLAN_CHUNK_META   ? plan_rd_meta(r, p)
                        : known == PLAN_CHUNK_TENS ? plan_rd_tensors(r, p)
                        : known == PLAN_CHUNK_OPS  ? plan_rd_ops(r, p)
-                                                  : plan_rd_entries(r, p);
+                       : known == PLAN_CHUNK_ENTR ? plan_rd_entries(r, p)
+                                                  : plan_rd_cost(r, p);
         if (st) return st;
         if (r->pos != r->end) return plan_rd_fail(r, "%zu bytes left over after the last field", r->end - r->pos);
     }
@@ -512,8 +598,15 @@ static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks,
     if (r->pos != body_end)
         return plan_rd_fail(r, "%zu bytes between the last of the %u chunks and the checksum", body_end - r->pos,
                             (unsigned)n_chunks);
-    for (int k = 0; k < PLAN_CHUNK_KNOWN; k++)
+    for (int k = 0; k < PLAN_CHUNK_REQUIRED; k++)
         if (!seen[k]) return plan_rd_fail(r, "required chunk %s is missing", plan_chunk_tags[k]);
+    /* COST may come before ENTR and OPS_: its counts are checked once all are read. */
+    snprintf(r->chunk, sizeof r->chunk, "COST");
+    if (seen[PLAN_CHUNK_COST] && r->cost_entries != p->n_entries)
+        return plan_rd_fail(r, "has %d entry points, the plan has %d", (int)r->cost_entries, (int)p->n_entries);
+    if (seen[PLAN_CHUNK_COST] && r->cost_ops != 0 && r->cost_ops != p->n_ops)
+        return plan_rd_fail(r, "has %d op costs, the plan has %d ops (0 is allowed: totals only)", (int)r->cost_ops,
+                            (int)p->n_ops);
     return TTC_OK;
 }
 
@@ -574,6 +667,7 @@ void ttc_plan_free(TtcPlan *p) {
     if (!p) return;
     free(p->tensors);
     free(p->ops);
+    free(p->op_costs);
     memset(p, 0, sizeof *p); /* a second free, or a reuse, sees an empty plan */
 }
 

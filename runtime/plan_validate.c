@@ -318,6 +318,38 @@ static TtcStatus plan_check_op(const PlanCheck *c, int32_t k, int32_t *producer)
     return TTC_OK;
 }
 
+/* Device estimates are for people and profiles, not for memory safety; still, a negative time or
+ * an unknown bound would print nonsense, and a total below its own parts is a corrupt record. */
+static TtcStatus plan_check_cost(const PlanCheck *c) {
+    const TtcPlan *p = c->p;
+    for (int32_t e = 0; e < p->n_entries; e++) {
+        const TtcEntry *en = &p->entries[e];
+        if (en->l1_peak_bytes < 0 || en->dram_peak_bytes < 0 || en->device_cycles < 0 || en->clock_khz < 0 ||
+            en->device_bound < 0 || en->device_bound >= TTC_BOUND_COUNT || (en->device_cycles > 0 && !en->clock_khz))
+            return ttc_fail(c->err, TTC_E_USER, "%s: entry %d ('%s'): device estimates out of range: L1 peak %lld, "
+                            "DRAM peak %lld, cycles %lld at %lld kHz (positive when there are cycles), bound %d "
+                            "(0..%d)", c->what, (int)e, en->name, (long long)en->l1_peak_bytes,
+                            (long long)en->dram_peak_bytes, (long long)en->device_cycles, (long long)en->clock_khz,
+                            (int)en->device_bound, TTC_BOUND_COUNT - 1);
+        if (p->op_costs && !en->clock_khz)
+            return ttc_fail(c->err, TTC_E_USER, "%s: entry %d ('%s'): per-op costs need the device clock", c->what,
+                            (int)e, en->name);
+    }
+    for (int32_t k = 0; p->op_costs && k < p->n_ops; k++) {
+        const TtcOpCost *o = &p->op_costs[k];
+        int64_t most = o->compute_cycles > o->noc_cycles ? o->compute_cycles : o->noc_cycles;
+        if (o->dram_cycles > most) most = o->dram_cycles;
+        if (o->compute_cycles < 0 || o->noc_cycles < 0 || o->dram_cycles < 0 || o->cycles < most ||
+            o->bound < 0 || o->bound >= TTC_BOUND_COUNT || o->cores < 1)
+            return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): cost out of range: compute %lld, NoC %lld, DRAM "
+                            "%lld cycles (not negative), total %lld (at least the largest), bound %d (0..%d), cores "
+                            "%d (positive)", c->what, (int)k, p->ops[k].path, (long long)o->compute_cycles,
+                            (long long)o->noc_cycles, (long long)o->dram_cycles, (long long)o->cycles, (int)o->bound,
+                            TTC_BOUND_COUNT - 1, (int)o->cores);
+    }
+    return TTC_OK;
+}
+
 TtcStatus ttc_plan_validate(const TtcPlan *p, const char *what, TtcError *err) {
     PlanCheck c = {p, what ? what : "plan", err, NULL};
     if (plan_check_header(&c) || plan_check_entries(&c) || plan_check_tensors(&c)) return TTC_E_USER;
@@ -340,5 +372,6 @@ TtcStatus ttc_plan_validate(const TtcPlan *p, const char *what, TtcError *err) {
                           (int)i, p->tensors[i].name);
     free(producer);
     free(entry_of_op);
+    if (st == TTC_OK) st = plan_check_cost(&c);
     return st;
 }

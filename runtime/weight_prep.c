@@ -1,21 +1,73 @@
-/* weight_prep.c: device formats for weights, applied once at load. */
+/* weight_prep.c: device formats for weights, applied once at load.
+ *
+ * A LINEAR weight (input 1 of a LINEAR op, stored [N,K] as Hugging Face keeps it) is the
+ * matmul's in1 operand [K,N] on the device: it is rounded to its format with bfp blocks running
+ * down the columns of [N,K] (ttc_round_matmul_weight), then split into the math-fidelity parts
+ * its consumers read (matmul_emul.h) unless no consumer's configuration could change the
+ * product. Every other weight (embedding tables, norm parameters) is row-major next to
+ * activations and rounded along its rows. */
 #include "weight_prep.h"
 
 #include <stdlib.h>
 
+#include "matmul_emul.h"
 #include "numerics.h"
 
-TtcStatus rt_prepare_weights(TtcModel *m, TtcError *err) {
-    for (int t = 0; t < m->plan.n_tensors; t++) {
-        const TtcTensorDesc *d = &m->plan.tensors[t];
-        if (d->kind != TTC_TENSOR_WEIGHT || !m->weights[t]) continue;
-        ttc_round_to_dtype(m->weights[t], ttc_shape_max_elems(&d->shape), d->shape.d[d->shape.rank - 1].size,
-                           (TtcDType)d->dtype);
+static int is_narrow(int32_t dtype) { return dtype == TTC_BF16 || dtype == TTC_BFP8 || dtype == TTC_BFP4; }
+
+/* Whether the emulated matmul of `op` is exactly a plain fp32 GEMM on the stored values. bf16
+ * and bfp values have at most 7 mantissa bits below the leading one, so the HiFi4 masks (9
+ * bits of A, 10 of B) keep all of them, and every product is exact; with an fp32 destination
+ * the sum is then an ordinary fp32 sum. Any fp32 operand (tf32 cut), fewer phases or a bf16
+ * destination change the result. */
+static int linear_is_plain(const TtcPlan *p, const TtcOpDesc *op, int32_t weight_dtype) {
+    return op->cfg.fidelity == TTC_FIDELITY_HIFI4 && op->cfg.fp32_acc && is_narrow(weight_dtype) &&
+           is_narrow(p->tensors[op->in[0]].dtype);
+}
+
+/* The parts every LINEAR op reading tensor t as its weight needs; *is_linear says whether any
+ * does. A weight shared by several LINEAR ops gets the union, so each finds what it reads. */
+static unsigned linear_parts(const TtcPlan *p, int t, int *is_linear) {
+    unsigned parts = 0;
+    *is_linear = 0;
+    for (int k = 0; k < p->n_ops; k++) {
+        const TtcOpDesc *op = &p->ops[k];
+        if (op->kind != TTC_OP_LINEAR || op->n_in < 2 || op->in[1] != t) continue;
+        *is_linear = 1;
+        if (!linear_is_plain(p, op, p->tensors[t].dtype))
+            parts |= rt_matmul_parts_needed((TtcFidelity)op->cfg.fidelity, op->cfg.fp32_acc);
     }
-    (void)err;
+    return parts;
+}
+
+TtcStatus rt_prepare_weights(TtcModel *m, TtcError *err) {
+    const TtcPlan *p = &m->plan;
+    rt_free_prepared(m);
+    for (int t = 0; t < p->n_tensors; t++) {
+        const TtcTensorDesc *d = &p->tensors[t];
+        if (d->kind != TTC_TENSOR_WEIGHT || !m->weights[t]) continue;
+        int is_linear;
+        unsigned parts = linear_parts(p, t, &is_linear);
+        if (!is_linear || d->shape.rank != 2) {
+            ttc_round_to_dtype(m->weights[t], ttc_shape_max_elems(&d->shape), d->shape.d[d->shape.rank - 1].size,
+                               (TtcDType)d->dtype);
+            continue;
+        }
+        /* A tensor read both as a LINEAR weight and otherwise (a tied embedding table) is
+         * rounded as the LINEAR operand: one stored copy serves both readers. */
+        int64_t n = d->shape.d[0].size, k = d->shape.d[1].size;
+        ttc_round_matmul_weight(m->weights[t], n, k, (TtcDType)d->dtype);
+        if (!parts) continue;
+        if (!m->prep) m->prep = calloc((size_t)p->n_tensors + 1, sizeof *m->prep);
+        if (!m->prep || !(m->prep[t] = rt_matmul_prepare(m->weights[t], n, k, parts))) {
+            rt_free_prepared(m);
+            return ttc_fail(err, TTC_E_INTERNAL, "out of memory preparing the matmul operands of weight '%s'", d->name);
+        }
+    }
     return TTC_OK;
 }
 
+/* Everything in m->prep is a single allocation (rt_matmul_prepare), so free() releases it. */
 void rt_free_prepared(TtcModel *m) {
     if (!m->prep) return;
     for (int t = 0; t < m->plan.n_tensors; t++) free(m->prep[t]);

@@ -1,7 +1,11 @@
-/* cli_summary.c: what `ttc compile` prints about the plan it wrote. */
+/* cli_summary.c: what `ttc compile` prints about the plan it wrote: the model, its weights, the
+ * host arena, and per mode what the device passes estimated (time per step and what bounds it,
+ * peak L1 per core, DRAM per chip). */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
+#include "dev_layout.h"
 
 /* Device bytes of a tensor: the last two dims padded to 32x32 tiles of the tensor's format. */
 static double device_bytes(const TtcTensorDesc *d) {
@@ -10,6 +14,38 @@ static double device_bytes(const TtcTensorDesc *d) {
     for (int i = 0; i < r - 2; i++) outer *= d->shape.d[i].size;
     int64_t tiles = outer * ((rows + 31) / 32) * ((cols + 31) / 32);
     return (double)tiles * ttc_dtype_tile_bytes((TtcDType)d->dtype);
+}
+
+/* One line per entry point; `dev` may be NULL when its descriptor cannot be read (then the
+ * capacities are left out). */
+static void print_device(const Graph *g, const HwDevice *dev) {
+    int any = 0;
+    for (int e = 0; e < g->n_entries; e++) any |= g->entries[e].clock_khz > 0 || g->entries[e].dram_peak_bytes > 0;
+    if (!any) return; /* the device passes were disabled */
+    if (dev)
+        printf("  device %s (%d chip%s; estimates per chip at the plan's upper bounds):\n", g->device, dev->chips,
+               dev->chips == 1 ? "" : "s");
+    else
+        printf("  device %s (estimates per chip at the plan's upper bounds):\n", g->device);
+    for (int e = 0; e < g->n_entries; e++) {
+        const TtcEntry *en = &g->entries[e];
+        char l1[32], dram[32], cap[32], cap2[32], time[64] = "time not estimated";
+        if (en->clock_khz > 0) {
+            double ms = (double)en->device_cycles / (double)en->clock_khz;
+            int n = snprintf(time, sizeof time, "%.3f ms per step", ms);
+            /* decode: every step yields one token per sequence */
+            if (en->mode == 1 && ms > 0 && n > 0)
+                snprintf(time + n, sizeof time - (size_t)n, " (%.1f tokens/s)", 1000.0 * (double)g->max_batch / ms);
+        }
+        printf("    %-8s %s, %s-bound; L1 peak %s per core", en->name, time, ttc_bound_name(en->device_bound),
+               dev_bytes_str(en->l1_peak_bytes, l1, sizeof l1));
+        if (dev) printf(" (of %s)", dev_bytes_str(dev->l1_bytes, cap, sizeof cap));
+        printf("; DRAM %s per chip", dev_bytes_str(en->dram_peak_bytes, dram, sizeof dram));
+        if (dev)
+            printf(" (of %s%s)", dev_bytes_str(dev->dram_bytes, cap2, sizeof cap2),
+                   en->dram_peak_bytes > dev->dram_bytes ? ": does not fit" : "");
+        printf("\n");
+    }
 }
 
 void cli_print_compile_summary(const Graph *g, const char *out) {
@@ -24,6 +60,11 @@ void cli_print_compile_summary(const Graph *g, const char *out) {
            (long long)g->max_seq);
     printf("  weights: %.1fM parameters, %.1f MiB in device formats\n", params / 1e6, dev / (1 << 20));
     printf("  activation arena: %.2f MiB (host, lifetime-shared)\n", (double)g->arena_bytes / (1 << 20));
+    Diags d = {0};
+    HwDevice desc;
+    DiagLoc none = {0};
+    int have = hw_device_load(&desc, g->device, none, &d) == 0;
+    diag_free(&d);
+    print_device(g, have ? &desc : NULL);
     printf("wrote %s\n", out);
 }
-

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "cost.h"
 #include "cli.h"
 
 static const CliOpt compile_opts[] = {
@@ -33,8 +34,9 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
     }
     char out[TTC_NAME_MAX + 8];
     const char *path = cli_get(cmd, a, "-o");
-    if (!path) {
-        snprintf(out, sizeof out, "%s.plan", f.graph.model_name);
+    if (!path) { /* MODEL.plan, MODEL.c, or the program MODEL */
+        int c_src = emit && strcmp(emit, "c") == 0, exe = emit && strcmp(emit, "exe") == 0;
+        snprintf(out, sizeof out, "%s%s", f.graph.model_name, c_src ? ".c" : exe ? "" : ".plan");
         path = out;
     }
     char producer[256];
@@ -42,6 +44,11 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
     TtcPlan plan;
     TtcError err = {0};
     if (cg_plan_from_graph(&f.graph, &plan, producer) != 0) {
+        compile_free(&f);
+        return cli_error(NULL, "out of memory");
+    }
+    if (cost_attach_plan(&f.graph, &f.hw, &plan) != 0) {
+        ttc_plan_free(&plan);
         compile_free(&f);
         return cli_error(NULL, "out of memory");
     }

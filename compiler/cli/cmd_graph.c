@@ -64,7 +64,7 @@ int cmd_passes(const CliCommand *cmd, const CliArgs *a) {
     printf("passes, in pipeline order (use with --after and --disable-pass):\n");
     for (int i = 0; i < pass_default_pipeline_len; i++) {
         PassId p = pass_default_pipeline[i];
-        printf("  %-12s %s\n", pass_name(p), pass_summary(p));
+        printf("  %-14s %s\n", pass_name(p), pass_summary(p));
     }
     return 0;
 }

@@ -7,9 +7,10 @@
 #include "cli.h"
 #include "plan.h"
 
-extern const CliCommand cli_compile, cli_run, cli_generate, cli_dump_graph, cli_passes;
+extern const CliCommand cli_compile, cli_run, cli_generate, cli_dump_graph, cli_passes, cli_check, cli_config;
 
-static const CliCommand *const commands[] = {&cli_compile, &cli_run, &cli_generate, &cli_dump_graph, &cli_passes};
+static const CliCommand *const commands[] = {&cli_compile, &cli_run,    &cli_generate, &cli_dump_graph,
+                                             &cli_check,   &cli_config, &cli_passes};
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
 static void usage(FILE *out) {

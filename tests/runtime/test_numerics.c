@@ -170,10 +170,69 @@ static void test_round_to_dtype(void) {
     CU_ASSERT_EQUAL(y[0], 1.0f);
     CU_ASSERT_EQUAL(y[1], -3.140625f);
     CU_ASSERT_EQUAL(y[2], 1.0f);
-    /* bfp8/bfp4 are rounded to bf16 until their exact packing lands (see numerics.c TODO) */
+    /* bfp8, one block of 3 (row_len 3). The largest exponent field is -3.14159265's, 128
+     * (0xC0490FDB), so E = 128 and a magnitude m is worth m * 2^(128-133) = m/32.
+     *   1 + 2^-10 = 0x3F802000: exponent 127, mantissa 0x802000 >> 1 = 0x401000, keep the top
+     *     7 of 24 bits: 0x401000 >> 17 = 32, rest 0x1000 < half (0x10000): 32/32 = 1.0
+     *   -3.14159265: mantissa 0xC90FDB >> 17 = 100, rest 0x10FDB > half: 101 -> -101/32
+     *   0x1.000002p0 = 0x3F800001: 0x800001 >> 1 = 0x400000 -> 32, rest 0: 1.0 */
     memcpy(y, x, sizeof x);
     ttc_round_to_dtype(y, 3, 3, TTC_BFP8);
-    CU_ASSERT_EQUAL(y[1], -3.140625f);
+    CU_ASSERT_EQUAL(y[0], 1.0f);
+    CU_ASSERT_EQUAL(y[1], -3.15625f);
+    CU_ASSERT_EQUAL(y[2], 1.0f);
+    /* bfp4, same block: 3 magnitude bits, m worth m * 2^(128-127-2) = m/2.
+     *   -3.14159265: 0xC90FDB >> 21 = 6 (110b), rest 0x090FDB < half (0x100000): -6/2 = -3
+     *   1 + 2^-10: 0x401000 >> 21 = 2, rest 0x1000: 2/2 = 1; likewise 0x3F800001 */
+    memcpy(y, x, sizeof x);
+    ttc_round_to_dtype(y, 3, 3, TTC_BFP4);
+    CU_ASSERT_EQUAL(y[0], 1.0f);
+    CU_ASSERT_EQUAL(y[1], -3.0f);
+    CU_ASSERT_EQUAL(y[2], 1.0f);
+}
+
+/* ---- bf16 by truncation (the bf16 destination's other rounding mode) ---- */
+
+static void test_bf16_truncate(void) {
+    /* the low half is dropped whatever it holds: 0x3F80FFFF (just below 1 + 2^-7) -> 1.0 */
+    CU_ASSERT_EQUAL(ttc_bf16_trunc_bits32(0x3F80FFFFu), 0x3F800000u);
+    CU_ASSERT_EQUAL(ttc_bf16_trunc_bits32(0xBF81FFFFu), 0xBF810000u); /* toward zero for negatives */
+    CU_ASSERT_EQUAL(ttc_bf16_trunc_bits32(0x7F7FFFFFu), 0x7F7F0000u); /* max fp32 -> max bf16, not inf */
+    CU_ASSERT_EQUAL(ttc_bf16_trunc_bits32(0x7F800000u), 0x7F800000u); /* inf */
+    /* a NaN with its payload only in the low half would become inf: it gets the quiet bit */
+    CU_ASSERT_EQUAL(ttc_bf16_trunc_bits32(0x7F800001u), 0x7FC00000u);
+    CU_ASSERT_EQUAL(ttc_bf16_trunc_bits32(0xFF800001u), 0xFFC00000u);
+    /* the nearest-even helper is what ttc_bf16_bits uses */
+    CU_ASSERT_EQUAL(ttc_bf16_rne_bits32(0x3F818000u), 0x3F820000u);
+}
+
+/* ---- tf32 ---- */
+
+static void test_tf32_cut(void) {
+    /* tf32 keeps sign, exponent and the top 10 mantissa bits (22..13): the cut clears 12..0.
+     * 0x3FC57FFF = 1.bits; after the cut 0x3FC56000: bit 13 (0x2000) kept, bits 12..0 gone. */
+    CU_ASSERT_EQUAL(bits(ttc_tf32_cut(f32(0x3FC57FFFu))), 0x3FC56000u);
+    /* truncation, not rounding: 0x3F801FFF (bits 12..0 all set, above half an ulp) -> 1.0 */
+    CU_ASSERT_EQUAL(bits(ttc_tf32_cut(f32(0x3F801FFFu))), 0x3F800000u);
+    CU_ASSERT_EQUAL(bits(ttc_tf32_cut(f32(0xBF801FFFu))), 0xBF800000u);
+    CU_ASSERT_EQUAL(bits(ttc_tf32_cut(f32(0x3F802000u))), 0x3F802000u); /* 1 + 2^-10 is tf32 */
+    CU_ASSERT_EQUAL(bits(ttc_tf32_cut(f32(0x7F800000u))), 0x7F800000u); /* inf */
+    CU_ASSERT_TRUE(isnan(ttc_tf32_cut(f32(0x7F800001u))));               /* NaN stays NaN */
+    CU_ASSERT_EQUAL(bits(ttc_tf32_cut(f32(0x00001FFFu))), 0x00000000u); /* tiny subnormal -> +0 */
+    CU_ASSERT_EQUAL(bits(ttc_tf32_cut(f32(0x80001FFFu))), 0x80000000u); /* keeps its sign */
+}
+
+static void test_round_matmul_weight_bf16(void) {
+    /* bf16 has no blocks: a [2,2] weight rounds elementwise, as ttc_bf16_round */
+    float w[4] = {1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, -3.14159265f, 2.0f};
+    ttc_round_matmul_weight(w, 2, 2, TTC_BF16);
+    CU_ASSERT_EQUAL(w[0], 1.0f);
+    CU_ASSERT_EQUAL(w[1], 1.0f + 0x1p-6f);
+    CU_ASSERT_EQUAL(w[2], -3.140625f);
+    CU_ASSERT_EQUAL(w[3], 2.0f);
+    float v = 1.0f + 0x1p-10f;
+    ttc_round_matmul_weight(&v, 1, 1, TTC_F32); /* fp32: untouched */
+    CU_ASSERT_EQUAL(v, 1.0f + 0x1p-10f);
 }
 
 /* ---- IEEE half ---- */
@@ -227,6 +286,13 @@ static CU_TestInfo bf16_tests[] = {
     CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo cut_tests[] = {
+    {"bf16 truncation", test_bf16_truncate},
+    {"tf32 cut truncates", test_tf32_cut},
+    {"matmul weight to bf16", test_round_matmul_weight_bf16},
+    CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo f16_tests[] = {
     {"known values", test_f16_known_values},
     {"all 65536 halves", test_f16_exhaustive},
@@ -235,6 +301,7 @@ static CU_TestInfo f16_tests[] = {
 
 static CU_SuiteInfo suites[] = {
     {.pName = "bf16", .pTests = bf16_tests},
+    {.pName = "truncation and tf32", .pTests = cut_tests},
     {.pName = "f16", .pTests = f16_tests},
     CU_SUITE_INFO_NULL,
 };

@@ -76,7 +76,8 @@ static void make_plan(TtcPlan *p) {
     p->n_tensors = BASE_TENSORS;
     p->n_ops = BASE_OPS;
     p->n_entries = 1;
-    p->entries[0] = (TtcEntry){"prefill", 0, 0, BASE_OPS, 8, BASE_ARENA};
+    p->entries[0] = (TtcEntry){.name = "prefill", .mode = 0, .first_op = 0, .n_ops = BASE_OPS, .max_seq = 8,
+                               .arena_bytes = BASE_ARENA};
     TtcDim z = DC(0);
     enum { IN = TTC_TENSOR_INPUT, W = TTC_TENSOR_WEIGHT, A = TTC_TENSOR_ACT };
     set_tensor(p, 0, "input_ids", IN, TTC_I32, TTC_ROLE_INPUT_IDS, 0, 0, 2, DB, DS, z, z);
@@ -107,6 +108,24 @@ static void make_plan(TtcPlan *p) {
     op->attrs = (TtcAttrs){.heads = 2, .kv_heads = 1, .head_dim = 8}; /* grouped-query */
     set_op(p, 5, TTC_OP_LINEAR, "layer_0.intermediate.dense", 3, 9, 10, 11, 12, fast);
     set_op(p, 6, TTC_OP_GELU, "layer_0.intermediate.act", 1, 12, 0, 0, 13, fast)->attrs.eps = -0.0f;
+}
+
+/* Device estimates as the `device-memory` and `cost` passes attach them (values arbitrary but
+ * consistent: each total at least its largest part). */
+static void add_costs(TtcPlan *p, int per_op) {
+    TtcEntry *e = &p->entries[0];
+    e->l1_peak_bytes = 123456;
+    e->dram_peak_bytes = (int64_t)13 << 30;
+    e->device_cycles = 987654321;
+    e->clock_khz = 1350000;
+    e->device_bound = TTC_BOUND_DRAM;
+    if (!per_op) return;
+    p->op_costs = calloc(BASE_OPS + 2, sizeof *p->op_costs);
+    for (int k = 0; k < BASE_OPS; k++)
+        p->op_costs[k] = (TtcOpCost){.compute_cycles = 100 * k, .noc_cycles = 7 + k, .dram_cycles = 50 * k + 3,
+                                     .cycles = 100 * k + 358 + (k < 1 ? 3 : 0), .bound = k ? TTC_BOUND_COMPUTE
+                                                                                        : TTC_BOUND_NOC,
+                                     .cores = 1 + k};
 }
 
 /* Field-by-field comparison; prints the first difference so a failure says where. */
@@ -161,6 +180,9 @@ static int plans_equal(const TtcPlan *a, const TtcPlan *b) {
     SAME(a->n_entries == b->n_entries, "entry count");
     for (int e = 0; e < a->n_entries; e++)
         SAME(memcmp(&a->entries[e], &b->entries[e], sizeof a->entries[e]) == 0, "entry %d", e);
+    SAME(!a->op_costs == !b->op_costs, "op costs present");
+    for (int k = 0; a->op_costs && b->op_costs && k < a->n_ops; k++)
+        SAME(memcmp(&a->op_costs[k], &b->op_costs[k], sizeof a->op_costs[k]) == 0, "op %d cost", k);
     return 1;
 #undef SAME
 }
@@ -276,6 +298,127 @@ static void test_roundtrip_memory(void) {
     free(buf2);
     ttc_plan_free(&p);
     ttc_plan_free(&q);
+}
+
+/* Device estimates ride in the optional COST chunk: entry totals, and per-op records when the
+ * compiler attached them. Both forms round-trip byte for byte. */
+static void test_roundtrip_costs(void) {
+    for (int per_op = 0; per_op < 2; per_op++) {
+        TtcPlan p, q;
+        TtcError e = {0};
+        make_plan(&p);
+        add_costs(&p, per_op);
+        uint8_t *buf = NULL, *buf2 = NULL;
+        size_t len = 0, len2 = 0;
+        CU_ASSERT_EQUAL_FATAL(ttc_plan_serialize(&p, &buf, &len, &e), TTC_OK);
+        CU_ASSERT_EQUAL(get32(buf + 12), 5);
+        uint32_t n = 0;
+        size_t at = find_chunk(buf, len, "COST", &n);
+        CU_ASSERT_EQUAL(n, 4 + 36 + 4 + (per_op ? BASE_OPS * 40 : 0));
+        CU_ASSERT_EQUAL(get32(buf + at + 8), 1); /* one entry point */
+        CU_ASSERT_EQUAL(parse(buf, len, &q, &e), TTC_OK);
+        if (e.status) ttc_error_print(&e);
+        CU_ASSERT_TRUE(plans_equal(&p, &q));
+        CU_ASSERT_EQUAL(q.entries[0].clock_khz, 1350000);
+        CU_ASSERT_EQUAL(q.entries[0].device_bound, TTC_BOUND_DRAM);
+        CU_ASSERT_EQUAL(!!q.op_costs, per_op);
+        if (per_op && q.op_costs) CU_ASSERT_EQUAL(q.op_costs[3].cores, 4);
+        CU_ASSERT_EQUAL(ttc_plan_serialize(&q, &buf2, &len2, &e), TTC_OK);
+        CU_ASSERT_TRUE(len2 == len && memcmp(buf, buf2, len) == 0);
+        free(buf);
+        free(buf2);
+        ttc_plan_free(&p);
+        ttc_plan_free(&q);
+    }
+    CU_ASSERT_STRING_EQUAL(ttc_bound_name(TTC_BOUND_NOC), "NoC");
+    CU_ASSERT_STRING_EQUAL(ttc_bound_name(3), "?");
+}
+
+/* A plan written before the COST chunk existed (or by a compiler that skipped the cost pass)
+ * loads with zero estimates and no per-op costs. */
+static void test_plans_without_cost_load(void) {
+    TtcPlan p, q;
+    TtcError e = {0};
+    make_plan(&p);
+    add_costs(&p, 1);
+    uint8_t *buf;
+    size_t len, n_old;
+    CU_ASSERT_EQUAL_FATAL(ttc_plan_serialize(&p, &buf, &len, &e), TTC_OK);
+    uint32_t n = 0;
+    size_t at = find_chunk(buf, len, "COST", &n);
+    uint8_t *old = malloc(len);
+    memcpy(old, buf, at); /* everything before COST, then the checksum */
+    n_old = at + 4;
+    put32(old + 12, 4);
+    fix_crc(old, n_old);
+    CU_ASSERT_EQUAL(parse(old, n_old, &q, &e), TTC_OK);
+    if (e.status) ttc_error_print(&e);
+    CU_ASSERT_PTR_NULL(q.op_costs);
+    CU_ASSERT_EQUAL(q.entries[0].device_cycles, 0);
+    CU_ASSERT_EQUAL(q.entries[0].clock_khz, 0);
+    CU_ASSERT_FALSE(ttc_plan_has_cost(&q));
+    ttc_plan_free(&q);
+    free(old);
+    free(buf);
+    ttc_plan_free(&p);
+}
+
+/* COST counts must agree with ENTR and OPS_, whatever order the chunks come in. */
+static void test_cost_counts_must_match(void) {
+    TtcPlan p, q;
+    TtcError e = {0};
+    make_plan(&p);
+    add_costs(&p, 1);
+    uint8_t *buf;
+    size_t len;
+    CU_ASSERT_EQUAL_FATAL(ttc_plan_serialize(&p, &buf, &len, &e), TTC_OK);
+    uint32_t n = 0;
+    size_t at = find_chunk(buf, len, "COST", &n);
+    /* one op record short: drop the last 40 bytes of the payload */
+    uint8_t *shorter = malloc(len);
+    size_t end = at + 8 + n;
+    memcpy(shorter, buf, end - 40);
+    memcpy(shorter + end - 40, buf + end, len - end);
+    put32(shorter + at + 4, n - 40);
+    put32(shorter + at + 8 + 4 + 36, BASE_OPS - 1);
+    fix_crc(shorter, len - 40);
+    CU_ASSERT_TRUE(failed_with(parse(shorter, len - 40, &q, &e), &e, TTC_E_USER, "plan.bin: chunk COST",
+                               "has 6 op costs, the plan has 7 ops", "cost ops"));
+    /* the same without any op record: totals only, which is allowed */
+    size_t cut = BASE_OPS * 40;
+    memcpy(shorter, buf, end - cut);
+    memcpy(shorter + end - cut, buf + end, len - end);
+    put32(shorter + at + 4, n - (uint32_t)cut);
+    put32(shorter + at + 8 + 4 + 36, 0);
+    fix_crc(shorter, len - cut);
+    CU_ASSERT_EQUAL(parse(shorter, len - cut, &q, &e), TTC_OK);
+    CU_ASSERT_PTR_NULL(q.op_costs);
+    CU_ASSERT_EQUAL(q.entries[0].device_cycles, 987654321);
+    ttc_plan_free(&q);
+    free(shorter);
+    /* two entry records for a plan with one entry point */
+    uint8_t rec[36] = {0};
+    size_t n2;
+    uint8_t *longer = splice(buf, len, at + 8 + 4 + 36, rec, sizeof rec, &n2);
+    put32(longer + at + 4, n + 36);
+    put32(longer + at + 8, 2);
+    fix_crc(longer, n2);
+    CU_ASSERT_TRUE(failed_with(parse(longer, n2, &q, &e), &e, TTC_E_USER, "plan.bin: chunk COST",
+                               "has 2 entry points, the plan has 1", "cost entries"));
+    /* COST first: the counts are still checked against the chunks that follow */
+    uint8_t *moved = malloc(len);
+    memcpy(moved, buf, 16);
+    memcpy(moved + 16, buf + at, 8 + n);
+    memcpy(moved + 16 + 8 + n, buf + 16, at - 16);
+    memcpy(moved + at + 8 + n, buf + at + 8 + n, len - (at + 8 + n));
+    fix_crc(moved, len);
+    CU_ASSERT_EQUAL(parse(moved, len, &q, &e), TTC_OK);
+    CU_ASSERT_TRUE(plans_equal(&p, &q));
+    ttc_plan_free(&q);
+    free(moved);
+    free(longer);
+    free(buf);
+    ttc_plan_free(&p);
 }
 
 /* A plan with no ops has no entry point to run: the loader says so instead of running nothing. */
@@ -442,6 +585,38 @@ static void test_every_truncation_with_valid_checksum_fails(void) {
         TtcStatus st = parse(cut, body + 4, &p, &e);
         if (st != TTC_E_USER || !plan_is_empty(&p) || strncmp(e.msg, "plan.bin", 8) != 0) {
             fprintf(stderr, "\nbody %zu: status %d '%s'\n", body, (int)st, e.msg);
+            bad++;
+        }
+        free(cut);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    free(buf);
+}
+
+/* The COST chunk's own length checks, at every boundary. */
+static void test_every_cost_truncation_fails(void) {
+    TtcPlan p;
+    TtcError e = {0};
+    make_plan(&p);
+    add_costs(&p, 1);
+    uint8_t *buf;
+    size_t len;
+    CU_ASSERT_EQUAL_FATAL(ttc_plan_serialize(&p, &buf, &len, &e), TTC_OK);
+    ttc_plan_free(&p);
+    uint32_t n = 0;
+    size_t at = find_chunk(buf, len, "COST", &n);
+    int bad = 0;
+    for (uint32_t keep = 0; keep < n; keep++) {
+        size_t cut_len = at + 8 + keep + 4;
+        uint8_t *cut = malloc(cut_len);
+        memcpy(cut, buf, at + 8 + keep);
+        put32(cut + at + 4, keep);
+        fix_crc(cut, cut_len);
+        TtcPlan q;
+        TtcStatus st = parse(cut, cut_len, &q, &e);
+        /* keep == 44: entry totals and an op count of 7 with no records: refused by the count bound */
+        if (st != TTC_E_USER || !plan_is_empty(&q) || !strstr(e.msg, "chunk COST")) {
+            fprintf(stderr, "\nkeep %u: status %d '%s'\n", (unsigned)keep, (int)st, e.msg);
             bad++;
         }
         free(cut);
@@ -879,6 +1054,32 @@ static const Violation op_rules[] = {
     {"path", m_path_unterminated, "op 2: path is not NUL-terminated", "path is 160 bytes long, at most 159", 0},
 };
 
+static void m_cost_neg(TtcPlan *p) { add_costs(p, 0); p->entries[0].device_cycles = -1; }
+static void m_cost_bound(TtcPlan *p) { add_costs(p, 0); p->entries[0].device_bound = 3; }
+static void m_cost_clock(TtcPlan *p) { add_costs(p, 0); p->entries[0].clock_khz = 0; }
+static void m_cost_l1(TtcPlan *p) { add_costs(p, 0); p->entries[0].l1_peak_bytes = -5; }
+static void m_op_cost_total(TtcPlan *p) { add_costs(p, 1); p->op_costs[4].cycles = p->op_costs[4].compute_cycles - 1; }
+static void m_op_cost_bound(TtcPlan *p) { add_costs(p, 1); p->op_costs[2].bound = -1; }
+static void m_op_cost_cores(TtcPlan *p) { add_costs(p, 1); p->op_costs[6].cores = 0; }
+static void m_op_cost_neg(TtcPlan *p) { add_costs(p, 1); p->op_costs[1].noc_cycles = -7; }
+static void m_op_cost_no_clock(TtcPlan *p) {
+    add_costs(p, 1);
+    p->entries[0].device_cycles = 0;
+    p->entries[0].clock_khz = 0;
+}
+
+static const Violation cost_rules[] = {
+    {"entry cycles", m_cost_neg, "entry 0 ('prefill'): device estimates out of range", NULL, 0},
+    {"entry bound", m_cost_bound, "bound 3 (0..2)", NULL, 0},
+    {"entry clock", m_cost_clock, "cycles 987654321 at 0 kHz (positive when there are cycles)", NULL, 0},
+    {"entry L1", m_cost_l1, "L1 peak -5", NULL, 0},
+    {"op total", m_op_cost_total, "op 4 ('layer_0.attention.context'): cost out of range: compute 400", NULL, 0},
+    {"op bound", m_op_cost_bound, "op 2 ('layer_0.attention.scores'): cost out of range", NULL, 0},
+    {"op cores", m_op_cost_cores, "cores 0 (positive)", NULL, 0},
+    {"op negative", m_op_cost_neg, "NoC -7", NULL, 0},
+    {"op costs without clock", m_op_cost_no_clock, "per-op costs need the device clock", NULL, 0},
+};
+
 /* Breaks each rule in memory (ttc_plan_validate, as the compiler calls it) and through a file
  * (serialize does not validate, so the bad plan reaches the loader). */
 static void check_rules(const Violation *rules, size_t n) {
@@ -912,6 +1113,7 @@ static void check_rules(const Violation *rules, size_t n) {
 static void test_header_rules(void) { check_rules(header_rules, sizeof header_rules / sizeof header_rules[0]); }
 static void test_tensor_rules(void) { check_rules(tensor_rules, sizeof tensor_rules / sizeof tensor_rules[0]); }
 static void test_op_rules(void) { check_rules(op_rules, sizeof op_rules / sizeof op_rules[0]); }
+static void test_cost_rules(void) { check_rules(cost_rules, sizeof cost_rules / sizeof cost_rules[0]); }
 
 static void test_error_message_shape(void) {
     TtcPlan p, q;
@@ -933,6 +1135,9 @@ static void test_error_message_shape(void) {
 static CU_TestInfo roundtrip_tests[] = {
     {"base plan is valid", test_base_plan_is_valid},
     {"serialize -> parse is identical", test_roundtrip_memory},
+    {"device estimates (COST) round-trip", test_roundtrip_costs},
+    {"plans without COST load", test_plans_without_cost_load},
+    {"COST counts must match the plan", test_cost_counts_must_match},
     {"a plan without ops is rejected", test_empty_plan_rejected},
     {"serialize refuses impossible counts", test_serialize_refuses_impossible_counts},
     {"write -> read is identical", test_roundtrip_file},
@@ -945,6 +1150,7 @@ static CU_TestInfo roundtrip_tests[] = {
 static CU_TestInfo damage_tests[] = {
     {"every truncation fails", test_every_truncation_fails},
     {"every truncation with a valid checksum fails", test_every_truncation_with_valid_checksum_fails},
+    {"every COST truncation fails", test_every_cost_truncation_fails},
     {"every byte flip is detected", test_every_byte_flip_is_detected},
     {"byte flips past the checksum never crash", test_byte_flips_past_the_checksum_never_crash},
     {"checksum mismatch", test_checksum_mismatch},
@@ -960,6 +1166,7 @@ static CU_TestInfo rule_tests[] = {
     {"header rules", test_header_rules},
     {"tensor rules", test_tensor_rules},
     {"op rules", test_op_rules},
+    {"device estimate rules", test_cost_rules},
     {"error message shape", test_error_message_shape},
     CU_TEST_INFO_NULL,
 };

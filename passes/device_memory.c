@@ -1,0 +1,588 @@
+/* device_memory.c: the `device-memory` pass. For each entry point (mode) it plans the emulated
+ * device's memories at the plan's upper-bound shapes and reports what does not fit, per module,
+ * with the change that would make it fit (DESIGN.md §7).
+ *
+ * L1, per core (DEVICE.md §2): each op runs as one program whose static circular buffers grow up
+ * from the unreserved base, while L1 tensors are allocated from the top; the op fits when the two
+ * regions do not overlap, i.e. CB(op) + the extent of the L1 tensors live at the op <= l1_bytes.
+ * L1 tensors are weights and the KV cache of modules configured `memory: l1` (resident for the
+ * whole entry point, stacked at the top) and L1 activations (live from their producer to their
+ * last reader, placed below in program order, first fit). Per-core bytes follow the placement
+ * (dev_layout.c).
+ *
+ * DRAM, per chip: the fullest bank times the banks, summed over DRAM values live at each op;
+ * weights and the KV cache always count. Multi-chip systems report what one chip holds today:
+ * every chip holds everything until sharding across chips exists.
+ *
+ * An L1 overflow is an error: no program with overlapping regions can be built, and the fix is a
+ * configuration change. A DRAM overflow is a warning: the plan still runs on the emulator (and
+ * sharding across chips will split it), while `ttc check` reports it as a problem.
+ *
+ * Circular-buffer model (per core; "tile" = 32x32 tile of the named value's format, each CB
+ * double-buffered so the reader and the compute kernel overlap):
+ *   linear, attn_scores, attn_context: blocks of bm x bk (in0) and bk x bn (in1) tiles, an
+ *     output block bm x bn, and a partials block bm x bn (fp32 with fp32_dest_acc) when k spans
+ *     more than one block; bm, bn <= 4, bk <= 2; bias: one row of bn tiles.
+ *   softmax, layernorm, rmsnorm: rows streamed in chunks of up to 8 tiles (in, out, mask or
+ *     gamma/beta) plus 2 fp32 tiles of row statistics (max and sum, or mean and variance).
+ *   everything else: 2 tiles per input and 2 for the output (rope: cos, sin and a rotated
+ *     scratch too; embedding: the gathered rows and 32 ids).
+ * The blocks are bounded, so a program's CBs never depend on the sequence length: default
+ * (DRAM) configurations always fit, and only L1 tensors can crowd them out. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev_layout.h"
+#include "dev_problems.h"
+#include "pass.h"
+
+#define MM_BM 4 /* matmul block, tiles */
+#define MM_BN 4
+#define MM_BK 2
+#define ROW_CHUNK 8 /* row-wise ops stream rows in chunks of this many tiles */
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+static int64_t tb_of(const Graph *g, int v) { return dev_tile_bytes(g->vals[v].d.dtype); }
+static int64_t last_dim_tiles(const Graph *g, int v) {
+    const TtcShape *s = &g->vals[v].d.shape;
+    return ceil_div(s->d[s->rank - 1].size, 32);
+}
+static int64_t second_last_tiles(const Graph *g, int v) {
+    const TtcShape *s = &g->vals[v].d.shape;
+    return s->rank >= 2 ? ceil_div(s->d[s->rank - 2].size, 32) : 1;
+}
+
+/* Per-core CB bytes of one op (see the model above). */
+static int64_t cb_bytes(const Graph *g, const IrOp *op) {
+    const TtcOpDesc *d = &op->d;
+    int64_t out = tb_of(g, d->out), acc = d->cfg.fp32_acc ? 4096 : out;
+    int64_t mt, kt, nt, bias = 0;
+    switch (d->kind) {
+    case TTC_OP_LINEAR: {
+        const TtcShape *x = &g->vals[d->in[0]].d.shape;
+        int64_t rows = 1;
+        for (int i = 0; i < x->rank - 1; i++) rows *= x->d[i].size;
+        mt = ceil_div(rows, 32);
+        kt = last_dim_tiles(g, d->in[0]);
+        nt = last_dim_tiles(g, d->out);
+        if (d->n_in == 3) bias = 2 * min64(nt, MM_BN) * tb_of(g, d->in[2]);
+        break;
+    }
+    case TTC_OP_ATTN_SCORES: /* per head: [S, D] x [D, T] */
+        mt = second_last_tiles(g, d->out);
+        kt = ceil_div(d->attrs.head_dim, 32);
+        nt = last_dim_tiles(g, d->out);
+        break;
+    case TTC_OP_ATTN_CONTEXT: /* per head: [S, T] x [T, D] */
+        mt = second_last_tiles(g, d->in[0]);
+        kt = last_dim_tiles(g, d->in[0]);
+        nt = ceil_div(d->attrs.head_dim, 32);
+        break;
+    case TTC_OP_SOFTMAX:
+    case TTC_OP_LAYERNORM:
+    case TTC_OP_RMSNORM: {
+        int64_t w = min64(last_dim_tiles(g, d->in[0]), ROW_CHUNK), n = 2 * w * tb_of(g, d->in[0]) + 2 * w * out;
+        for (int i = 1; i < d->n_in; i++) n += (d->kind == TTC_OP_SOFTMAX ? 2 : 1) * w * tb_of(g, d->in[i]);
+        return n + 2 * 4096;
+    }
+    case TTC_OP_ROPE: return 2 * tb_of(g, d->in[0]) + 3 * 2 * out + 2 * out;
+    case TTC_OP_EMBEDDING: return 2 * tb_of(g, d->in[1]) + 2 * out + 32 * 4;
+    default: {
+        int64_t n = 2 * out;
+        for (int i = 0; i < d->n_in; i++) n += 2 * tb_of(g, d->in[i]);
+        return n;
+    }
+    }
+    int64_t bm = min64(mt, MM_BM), bn = min64(nt, MM_BN), bk = min64(kt, MM_BK);
+    int64_t n = 2 * bm * bk * tb_of(g, d->in[0]) + 2 * bk * bn * tb_of(g, d->in[1]) + 2 * bm * bn * out + bias;
+    if (kt > bk) n += bm * bn * acc;
+    return n;
+}
+
+/* ---- one entry point's plan ---- */
+
+typedef struct EntryPlan {
+    const Graph *g;
+    const HwDevice *dev;
+    int entry, first_op, n_slots; /* slot s is "during op first_op - 1 + s"; slot 0: before op 0 */
+    DevValue *vals;
+    int64_t *l1_core;      /* per value: per-core L1 bytes (0 when not in L1) */
+    int64_t *offset;       /* per transient L1 value: offset below the resident region */
+    int64_t resident;      /* per core: L1 weights and KV cache */
+    int64_t *cb, *extent;  /* per slot: CB bytes, transient L1 extent */
+    int64_t *dram;         /* per slot: DRAM bytes per chip */
+} EntryPlan;
+
+typedef struct Rec {
+    int v;
+    int first, last;
+    int64_t bytes, offset;
+} Rec;
+
+static int by_first_use(const void *a, const void *b) {
+    const Rec *x = a, *y = b;
+    if (x->first != y->first) return x->first - y->first;
+    return x->v - y->v;
+}
+
+static int by_offset(const void *a, const void *b) {
+    const Rec *const *x = a, *const *y = b;
+    return ((*x)->offset > (*y)->offset) - ((*x)->offset < (*y)->offset);
+}
+
+/* Transient L1 values, per core, as the device's allocator places them: in program order, each at
+ * the lowest offset (from the top, below the resident region) that clears every value still
+ * live, addresses fixed for the value's lifetime. Unlike the host arena's largest-first rule this
+ * can fragment, as the device does. */
+static int place_transient(EntryPlan *P) {
+    const Graph *g = P->g;
+    int n = 0;
+    for (int v = 0; v < g->n_vals; v++) n += P->l1_core[v] > 0 && !P->vals[v].persistent;
+    Rec *recs = calloc((size_t)n + 1, sizeof *recs);
+    Rec **placed = calloc((size_t)n + 1, sizeof *placed), **scratch = calloc((size_t)n + 1, sizeof *scratch);
+    if (!recs || !placed || !scratch) {
+        free(recs);
+        free(placed);
+        free(scratch);
+        return -1;
+    }
+    n = 0;
+    for (int v = 0; v < g->n_vals; v++)
+        if (P->l1_core[v] > 0 && !P->vals[v].persistent)
+            recs[n++] = (Rec){v, P->vals[v].first, P->vals[v].last, P->l1_core[v], 0};
+    qsort(recs, (size_t)n, sizeof *recs, by_first_use);
+    for (int i = 0; i < n; i++) {
+        Rec *r = &recs[i];
+        int m = 0;
+        for (int j = 0; j < i; j++)
+            if (placed[j]->first <= r->last && r->first <= placed[j]->last) scratch[m++] = placed[j];
+        qsort(scratch, (size_t)m, sizeof *scratch, by_offset);
+        int64_t at = 0;
+        for (int j = 0; j < m && scratch[j]->offset < at + r->bytes; j++)
+            if (scratch[j]->offset + scratch[j]->bytes > at) at = scratch[j]->offset + scratch[j]->bytes;
+        r->offset = at;
+        placed[i] = r;
+        P->offset[r->v] = at;
+        for (int k = r->first; k <= r->last; k++) {
+            int s = k - (P->first_op - 1);
+            if (P->extent[s] < at + r->bytes) P->extent[s] = at + r->bytes;
+        }
+    }
+    free(recs);
+    free(placed);
+    free(scratch);
+    return 0;
+}
+
+static void entry_plan_free(EntryPlan *P) {
+    free(P->vals);
+    free(P->l1_core);
+    free(P->offset);
+    free(P->cb);
+    free(P->extent);
+    free(P->dram);
+}
+
+static int entry_plan_build(EntryPlan *P, const Graph *g, const HwDevice *dev, int entry, const int *sharding) {
+    memset(P, 0, sizeof *P);
+    P->g = g;
+    P->dev = dev;
+    P->entry = entry;
+    P->first_op = g->entries[entry].first_op;
+    P->n_slots = g->entries[entry].n_ops + 1;
+    size_t nv = (size_t)g->n_vals + 1, ns = (size_t)P->n_slots + 1;
+    P->vals = calloc(nv, sizeof *P->vals);
+    P->l1_core = calloc(nv, sizeof *P->l1_core);
+    P->offset = calloc(nv, sizeof *P->offset);
+    P->cb = calloc(ns, sizeof *P->cb);
+    P->extent = calloc(ns, sizeof *P->extent);
+    int64_t *dram_delta = calloc(ns + 1, sizeof *dram_delta);
+    P->dram = calloc(ns, sizeof *P->dram);
+    if (!P->vals || !P->l1_core || !P->offset || !P->cb || !P->extent || !dram_delta || !P->dram) {
+        free(dram_delta);
+        return -1;
+    }
+    dev_place_entry(g, entry, sharding, P->vals);
+    for (int v = 0; v < g->n_vals; v++) {
+        const DevValue *dv = &P->vals[v];
+        if (!dv->used || dv->view) continue;
+        if (dv->t.memory == TTC_MEM_L1) {
+            P->l1_core[v] = dev_l1_per_core(&dv->t, dev);
+            if (dv->persistent) P->resident += P->l1_core[v];
+        } else {
+            int64_t b = dev_dram_per_chip(&dv->t, dev);
+            dram_delta[dv->first - (P->first_op - 1)] += b;
+            dram_delta[dv->last - (P->first_op - 1) + 1] -= b;
+        }
+    }
+    int64_t run = 0;
+    for (int s = 0; s < P->n_slots; s++) P->dram[s] = run += dram_delta[s];
+    free(dram_delta);
+    for (int s = 1; s < P->n_slots; s++) P->cb[s] = cb_bytes(g, &g->ops[P->first_op - 1 + s]);
+    return place_transient(P);
+}
+
+/* L1 need per core at slot s, with or without the resident region. */
+static int64_t l1_need(const EntryPlan *P, int s, int with_resident) {
+    return P->cb[s] + P->extent[s] + (with_resident ? P->resident : 0);
+}
+
+/* ---- L1 ---- */
+
+/* Bytes per core that each module's L1 values hold at slot s, largest first. */
+typedef struct ModBytes {
+    char module[TTC_NAME_MAX];
+    int64_t bytes;
+    int own;          /* the module of the op running at s */
+    int weights, cache; /* what the bytes are (resident values) */
+    const char *type;   /* module type of the owning op */
+} ModBytes;
+
+static int by_bytes_desc(const void *a, const void *b) {
+    const ModBytes *x = a, *y = b;
+    return (x->bytes < y->bytes) - (x->bytes > y->bytes);
+}
+
+static int live_l1_by_module(const EntryPlan *P, int s, int with_resident, const char *own, ModBytes *out) {
+    const Graph *g = P->g;
+    int n = 0, k = P->first_op - 1 + s;
+    for (int v = 0; v < g->n_vals; v++) {
+        const DevValue *dv = &P->vals[v];
+        if (!P->l1_core[v] || (dv->persistent && !with_resident) || dv->first > k || dv->last < k) continue;
+        char m[TTC_NAME_MAX];
+        dev_module_of(&g->ops[dv->owner_op], m, sizeof m);
+        int i = 0;
+        while (i < n && strcmp(out[i].module, m) != 0) i++;
+        if (i == n) {
+            snprintf(out[n].module, sizeof out[n].module, "%s", m);
+            out[n].bytes = 0;
+            out[n].own = strcmp(m, own) == 0;
+            n++;
+        }
+        out[i].bytes += P->l1_core[v];
+    }
+    qsort(out, (size_t)n, sizeof *out, by_bytes_desc);
+    return n;
+}
+
+/* Appends to buf (a fixed buffer: messages are cut, never overrun). */
+static void cat(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cat(char *buf, size_t cap, const char *fmt, ...) {
+    size_t n = strlen(buf);
+    if (n + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
+/* Per-core bytes of module `own`'s transient L1 values live at s under `sharding` (-1: as placed). */
+static int64_t own_bytes_sharded(const EntryPlan *P, int s, const char *own, int sharding) {
+    const Graph *g = P->g;
+    int k = P->first_op - 1 + s;
+    int64_t n = 0;
+    for (int v = 0; v < g->n_vals; v++) {
+        const DevValue *dv = &P->vals[v];
+        if (!P->l1_core[v] || dv->persistent || dv->first > k || dv->last < k) continue;
+        char m[TTC_NAME_MAX];
+        dev_module_of(&g->ops[dv->owner_op], m, sizeof m);
+        if (strcmp(m, own) != 0) continue;
+        DevTensor t = dv->t;
+        t.sharding = sharding;
+        n += sharding < 0 ? P->l1_core[v] : dev_l1_per_core(&t, P->dev);
+    }
+    return n;
+}
+
+/* A need and a capacity as text; in bytes when rounding would print them alike ("16.0 KiB per
+ * core, device has 16.0 KiB" would read as if it fit). */
+static void pair_str(int64_t need, int64_t have, char *a, char *b, size_t cap) {
+    dev_bytes_str(need, a, cap);
+    dev_bytes_str(have, b, cap);
+    if (strcmp(a, b) == 0) {
+        snprintf(a, cap, "%lld B", (long long)need);
+        snprintf(b, cap, "%lld B", (long long)have);
+    }
+}
+
+/* The message and suggestion for module `own` whose op at slot s needs `need` bytes per core. */
+static void l1_problem(const EntryPlan *P, int s, int with_resident, const char *own, DevProblems *ps) {
+    const Graph *g = P->g;
+    const HwDevice *dev = P->dev;
+    int64_t usable = dev->l1_bytes, need = l1_need(P, s, with_resident);
+    char a[32], b[32], c[32], t[32], text[768] = "", hint[1024] = "";
+    const IrOp *op = &g->ops[P->first_op - 1 + s];
+    pair_str(need, usable, a, b, sizeof a);
+    cat(text, sizeof text, "L1 needs %s per core, %s has %s usable (at '%s': circular buffers %s, L1 tensors %s)", a,
+        dev->name, b, op->d.path, dev_bytes_str(P->cb[s], c, sizeof c), dev_bytes_str(need - P->cb[s], t, sizeof t));
+    ModBytes *mods = calloc((size_t)g->n_vals + 1, sizeof *mods);
+    int n = mods ? live_l1_by_module(P, s, with_resident, own, mods) : 0;
+    int64_t left = need;
+    for (int i = 0; i < n && left > usable; i++) {
+        left -= mods[i].bytes;
+        char f[32];
+        if (mods[i].own)
+            cat(hint, sizeof hint, "%sset memory: dram for it (--set %s.memory=dram, frees %s)",
+                hint[0] ? "; and " : "", mods[i].module, dev_bytes_str(mods[i].bytes, f, sizeof f));
+        else
+            cat(hint, sizeof hint, "%sset memory: dram for module '%s' (--set %s.memory=dram, frees %s)",
+                hint[0] ? "; and " : "", mods[i].module, mods[i].module, dev_bytes_str(mods[i].bytes, f, sizeof f));
+    }
+    if (P->cb[s] > usable)
+        cat(hint, sizeof hint, "%sits circular buffers alone need %s: use narrower formats (activation_dtype: bf16, "
+            "weight_dtype: bfp8)", hint[0] ? "; " : "", dev_bytes_str(P->cb[s], c, sizeof c));
+    /* Sharding changes how the module's own tensors spread over the cores: offer the best one
+     * when it alone would make the op fit. */
+    int64_t cur = own_bytes_sharded(P, s, own, -1), best = cur;
+    static const int modes[3] = {HW_SHARD_HEIGHT, HW_SHARD_WIDTH, HW_SHARD_BLOCK};
+    int best_mode = -1;
+    for (int i = 0; i < 3 && cur > 0; i++) {
+        int64_t alt = own_bytes_sharded(P, s, own, modes[i]);
+        if (alt < best) {
+            best = alt;
+            best_mode = modes[i];
+        }
+    }
+    if (best_mode >= 0 && need - cur + best <= usable)
+        cat(hint, sizeof hint, ", or shard it over the cores (sharding: %s)", hw_value_name(HW_F_sharding, best_mode));
+    free(mods);
+    dev_problem_add(ps, P->entry, 0, own, text, hint);
+}
+
+/* Weights and caches configured `memory: l1` that cannot all be resident: per module when one
+ * module's alone do not fit, then once for the rest when together they do not. */
+static void resident_problems(const EntryPlan *P, DevProblems *ps) {
+    const Graph *g = P->g;
+    const HwDevice *dev = P->dev;
+    int64_t usable = dev->l1_bytes;
+    ModBytes *mods = calloc((size_t)g->n_vals + 1, sizeof *mods);
+    if (!mods) {
+        ps->oom = 1;
+        return;
+    }
+    int n = 0;
+    for (int v = 0; v < g->n_vals; v++) {
+        if (!P->l1_core[v] || !P->vals[v].persistent) continue;
+        char m[TTC_NAME_MAX];
+        dev_module_of(&g->ops[P->vals[v].owner_op], m, sizeof m);
+        int i = 0;
+        while (i < n && strcmp(mods[i].module, m) != 0) i++;
+        if (i == n) {
+            snprintf(mods[n].module, sizeof mods[0].module, "%s", m);
+            mods[n++].type = g->ops[P->vals[v].owner_op].module_type;
+        }
+        mods[i].bytes += P->l1_core[v];
+        mods[i].cache |= g->vals[v].d.kind == TTC_TENSOR_STATE;
+        mods[i].weights |= g->vals[v].d.kind == TTC_TENSOR_WEIGHT;
+    }
+    int64_t rest = 0, by_type[6] = {0};
+    int rest_n = 0;
+    char a[32], b[32], text[512], hint[768] = "";
+    for (int i = 0; i < n; i++) {
+        if (mods[i].bytes <= usable) {
+            rest += mods[i].bytes;
+            rest_n++;
+            for (int t = 0; t < 6; t++) by_type[t] += strcmp(mods[i].type, hw_module_types[t]) == 0 ? mods[i].bytes : 0;
+            continue;
+        }
+        const char *what = mods[i].weights && mods[i].cache ? "weights and KV cache"
+                           : mods[i].cache                  ? "KV cache"
+                                                            : "weights";
+        pair_str(mods[i].bytes, usable, a, b, sizeof a);
+        snprintf(text, sizeof text, "%s need %s per core in L1 (interleaved over %d cores), %s has %s usable", what, a,
+                 dev_cores(dev), dev->name, b);
+        snprintf(hint, sizeof hint, "set memory: dram for it (--set %s.memory=dram): the %s then stay%s in DRAM and "
+                 "stream through circular buffers", mods[i].module, what, mods[i].cache && !mods[i].weights ? "s" : "");
+        dev_problem_add(ps, P->entry, 0, mods[i].module, text, hint);
+        hint[0] = 0;
+    }
+    if (rest > usable) {
+        pair_str(rest, usable, a, b, sizeof a);
+        snprintf(text, sizeof text, "the L1-resident weights and KV caches of %d modules need %s per core together, "
+                 "%s has %s usable", rest_n, a, dev->name, b);
+        /* The module types holding the most, until what is left fits. */
+        for (int left = 1; left && rest > usable;) {
+            int t = 0;
+            for (int u = 1; u < 6; u++)
+                if (by_type[u] > by_type[t]) t = u;
+            left = by_type[t] > 0;
+            if (!left) break;
+            cat(hint, sizeof hint, "%sset memory: dram for %s (--set %s.memory=dram, frees %s)",
+                hint[0] ? "; and " : "", hw_module_types[t], hw_module_types[t],
+                dev_bytes_str(by_type[t], a, sizeof a));
+            rest -= by_type[t];
+            by_type[t] = 0;
+        }
+        dev_problem_add(ps, P->entry, 0, "", text, hint);
+    }
+    free(mods);
+}
+
+static void find_l1_problems(const EntryPlan *P, DevProblems *ps) {
+    const Graph *g = P->g;
+    int64_t usable = P->dev->l1_bytes;
+    /* Once the resident region alone overflows, every op would; judge the ops without it so
+     * that each further problem is its own, not an echo of the first. */
+    int with_resident = P->resident <= usable;
+    if (!with_resident) resident_problems(P, ps);
+    int n = P->n_slots;
+    char (*mod)[TTC_NAME_MAX] = calloc((size_t)n, sizeof *mod);
+    int *worst = calloc((size_t)n, sizeof *worst), n_mod = 0;
+    if (!mod || !worst) {
+        free(mod);
+        free(worst);
+        ps->oom = 1;
+        return;
+    }
+    for (int s = 1; s < n; s++) {
+        if (l1_need(P, s, with_resident) <= usable) continue;
+        char m[TTC_NAME_MAX];
+        dev_module_of(&g->ops[P->first_op - 1 + s], m, sizeof m);
+        int i = 0;
+        while (i < n_mod && strcmp(mod[i], m) != 0) i++;
+        if (i == n_mod) {
+            snprintf(mod[n_mod], TTC_NAME_MAX, "%s", m);
+            worst[n_mod++] = s;
+        } else if (l1_need(P, s, with_resident) > l1_need(P, worst[i], with_resident)) {
+            worst[i] = s;
+        }
+    }
+    for (int i = 0; i < n_mod; i++) l1_problem(P, worst[i], with_resident, mod[i], ps);
+    free(mod);
+    free(worst);
+}
+
+/* ---- DRAM ---- */
+
+/* DRAM bytes of the entry's DRAM weights if matmul weights were `dtype`: of the ffn only, or
+ * of every module; *now gets what they take today. */
+static int64_t weights_as(const EntryPlan *P, int dtype, int ffn_only, int64_t *now) {
+    const Graph *g = P->g;
+    int64_t alt = 0;
+    *now = 0;
+    for (int k = P->first_op; k < P->first_op + P->n_slots - 1; k++) {
+        const IrOp *op = &g->ops[k];
+        if (op->d.kind != TTC_OP_LINEAR || (ffn_only && strcmp(op->module_type, "ffn") != 0)) continue;
+        const DevValue *w = &P->vals[op->d.in[1]];
+        if (w->t.memory != TTC_MEM_DRAM || w->owner_op != k) continue;
+        TtcTensorDesc d = g->vals[op->d.in[1]].d;
+        int cur = d.dtype;
+        d.dtype = cur < dtype ? dtype : cur; /* dtypes run wide to narrow: never suggest a wider one */
+        DevTensor t = dev_tensor(&d, w->t.layout, TTC_MEM_DRAM, HW_SHARD_AUTO);
+        *now += dev_dram_per_chip(&w->t, P->dev);
+        alt += dev_dram_per_chip(&t, P->dev);
+    }
+    return alt;
+}
+
+static void find_dram_problem(const EntryPlan *P, int64_t need, DevProblems *ps) {
+    const Graph *g = P->g;
+    const HwDevice *dev = P->dev;
+    int s_peak = 0;
+    for (int s = 0; s < P->n_slots; s++)
+        if (P->dram[s] > P->dram[s_peak]) s_peak = s;
+    int64_t weights = 0, cache = 0;
+    for (int v = 0; v < g->n_vals; v++) {
+        const DevValue *dv = &P->vals[v];
+        if (!dv->used || !dv->persistent || dv->t.memory != TTC_MEM_DRAM) continue;
+        int64_t b = dev_dram_per_chip(&dv->t, dev);
+        if (g->vals[v].d.kind == TTC_TENSOR_STATE) cache += b;
+        else weights += b;
+    }
+    char a[32], b[32], w[32], c[32], x[32], text[512], hint[768] = "";
+    pair_str(need, dev->dram_bytes, a, b, sizeof a);
+    snprintf(text, sizeof text,
+             "DRAM needs %s per chip, %s has %s (weights %s, KV cache %s, activations %s at the peak)", a, dev->name, b,
+             dev_bytes_str(weights, w, sizeof w), dev_bytes_str(cache, c, sizeof c),
+             dev_bytes_str(P->dram[s_peak] - weights - cache, x, sizeof x));
+    static const struct { int dtype, ffn_only; const char *what;
+    } alts[] = {
+        {TTC_BFP8, 1,
+         "weight_dtype: bfp8 for the ffn (--set ffn.weight_dtype=bfp8, as specs/hw/performance.yaml does)"},
+        {TTC_BFP8, 0, "weight_dtype: bfp8 for every matmul (--set defaults.weight_dtype=bfp8)"},
+        {TTC_BFP4, 0, "weight_dtype: bfp4 for every matmul (--set defaults.weight_dtype=bfp4; check accuracy)"},
+    };
+    for (size_t i = 0; i < sizeof alts / sizeof alts[0] && !hint[0]; i++) {
+        int64_t now, alt = weights_as(P, alts[i].dtype, alts[i].ffn_only, &now);
+        if (alt < now && need - now + alt <= dev->dram_bytes)
+            snprintf(hint, sizeof hint, "set %s: DRAM would need %s", alts[i].what,
+                     dev_bytes_str(need - now + alt, a, sizeof a));
+    }
+    if (!hint[0]) snprintf(hint, sizeof hint, "the model needs a system with more DRAM per chip, or its weights split "
+                           "over several chips");
+    if (dev->chips > 1)
+        cat(hint, sizeof hint, "; split over the %d chips of %s it would need about %s per chip, once sharding across "
+            "chips exists (today every chip holds everything)", dev->chips, dev->name,
+            dev_bytes_str(need / dev->chips, a, sizeof a));
+    dev_problem_add(ps, P->entry, 1, "", text, hint);
+}
+
+static void print_entry(const EntryPlan *P, int64_t l1_peak, int64_t dram_peak) {
+    const Graph *g = P->g;
+    int s_peak = 0;
+    for (int s = 0; s < P->n_slots; s++)
+        if (l1_need(P, s, 1) > l1_need(P, s_peak, 1)) s_peak = s;
+    char a[32], b[32], c[32], d[32], e[32];
+    fprintf(stderr, "device memory (%s) on %s: L1 peak %s per core at '%s' (circular buffers %s, resident %s, "
+            "tensors %s); DRAM peak %s per chip\n", g->entries[P->entry].name, P->dev->name,
+            dev_bytes_str(l1_peak, a, sizeof a), s_peak ? g->ops[P->first_op - 1 + s_peak].d.path : "(inputs)",
+            dev_bytes_str(P->cb[s_peak], b, sizeof b), dev_bytes_str(P->resident, c, sizeof c),
+            dev_bytes_str(P->extent[s_peak], d, sizeof d), dev_bytes_str(dram_peak, e, sizeof e));
+    for (int v = 0; v < g->n_vals; v++)
+        if (P->l1_core[v])
+            fprintf(stderr, "  L1 %%%-5d %-44s ops %5d..%-5d %10lld B/core at -%lld\n", v, g->vals[v].d.name,
+                    P->vals[v].first, P->vals[v].last, (long long)P->l1_core[v],
+                    (long long)(P->vals[v].persistent ? 0 : P->resident + P->offset[v]));
+}
+
+int pass_device_memory(Graph *g, PassCtx *cx) {
+    if (!cx->hw) return 0; /* graphs built by tests without a configuration have no device */
+    const HwDevice *dev = &cx->hw->device;
+    int errors_before = cx->diags->n_errors;
+    int *sharding = dev_resolve_sharding(g, cx->hw);
+    DevProblems ps = {0};
+    int rc = sharding ? 0 : -1;
+    int64_t worst_dram = -1;
+    EntryPlan worst;
+    memset(&worst, 0, sizeof worst);
+    for (int e = 0; e < g->n_entries && rc == 0; e++) {
+        EntryPlan P;
+        if (entry_plan_build(&P, g, dev, e, sharding) != 0) {
+            entry_plan_free(&P);
+            rc = -1;
+            break;
+        }
+        int64_t l1_peak = 0, dram_peak = 0;
+        for (int s = 0; s < P.n_slots; s++) {
+            if (l1_need(&P, s, 1) > l1_peak) l1_peak = l1_need(&P, s, 1);
+            if (P.dram[s] > dram_peak) dram_peak = P.dram[s];
+        }
+        g->entries[e].l1_peak_bytes = l1_peak;
+        g->entries[e].dram_peak_bytes = dram_peak;
+        find_l1_problems(&P, &ps);
+        if (cx->verbose) print_entry(&P, l1_peak, dram_peak);
+        if (dram_peak > worst_dram) {
+            entry_plan_free(&worst);
+            worst = P;
+            worst_dram = dram_peak;
+        } else {
+            entry_plan_free(&P);
+        }
+    }
+    if (rc == 0 && worst_dram > dev->dram_bytes) find_dram_problem(&worst, worst_dram, &ps);
+    entry_plan_free(&worst);
+    free(sharding);
+    if (rc != 0 || ps.oom) {
+        DiagLoc none = {0};
+        diag_error(cx->diags, none, "out of memory");
+        dev_problems_free(&ps);
+        return -1;
+    }
+    dev_problems_report(g, &ps, cx->diags);
+    dev_problems_free(&ps);
+    return cx->diags->n_errors > errors_before ? -1 : 0;
+}

@@ -1,0 +1,48 @@
+/* exe_args.h: command-line flags of generated programs (internal to exe_args.c/exe_driver.c).
+ *
+ * The flags are those of `ttc run` and `ttc generate`, minus the plan argument: the program is
+ * the plan. Parsing and messages follow compiler/cli/cli_args.c, with the program's name where
+ * ttc prints "ttc run". */
+#ifndef TTC_EXE_ARGS_H
+#define TTC_EXE_ARGS_H
+
+#include <stdint.h>
+
+#include "ttc_exe.h"
+
+typedef enum {
+    EXE_WEIGHTS,
+    EXE_RANDOM_WEIGHTS,
+    EXE_INPUT_IDS,
+    EXE_TOKEN_TYPE_IDS,
+    EXE_ATTENTION_MASK,
+    EXE_OUTPUT,
+    EXE_OUTPUT_POOLED,
+    EXE_REPEAT,
+    EXE_PROMPT_IDS, /* generation (decoders) from here on */
+    EXE_MAX_NEW_TOKENS,
+    EXE_TEMPERATURE,
+    EXE_TOP_K,
+    EXE_TOP_P,
+    EXE_SEED,
+    EXE_IGNORE_EOS,
+    EXE_OPT_COUNT
+} ExeOptId;
+
+typedef struct ExeArgs {
+    const char *prog;                /* the program's name, for messages */
+    const char *val[EXE_OPT_COUNT];  /* the value given, "" for a flag, NULL when absent */
+} ExeArgs;
+
+/* Parses argv[1..]. Returns 0 ok, 1 on a usage error (printed), -1 when --help was printed. */
+int exe_parse_args(const TtcExeProgram *prog, int argc, char **argv, ExeArgs *a);
+/* Prints "error: ...\n  hint: ...\n" to stderr; returns 1 (the user-error exit status). */
+int exe_usage_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An integer flag in [lo, hi] (absent: dflt). 0 ok, 1 bad value (printed). */
+int exe_int_arg(const ExeArgs *a, ExeOptId id, int64_t lo, int64_t hi, int64_t dflt, int64_t *out);
+/* A real flag in [lo, hi] (absent: dflt). 0 ok, 1 bad value (printed). */
+int exe_float_arg(const ExeArgs *a, ExeOptId id, double lo, double hi, double dflt, double *out);
+/* The flag's name, e.g. "--input-ids". */
+const char *exe_opt_name(ExeOptId id);
+
+#endif

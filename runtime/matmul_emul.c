@@ -1,0 +1,713 @@
+/* matmul_emul.c: the emulated matrix unit for LINEAR (see matmul_emul.h).
+ *
+ * Why a few float GEMMs are exact. A phase multiplies a B part (at most 7 significant bits for
+ * B0, 4 for B2) by an A part (5 bits each); the merged operands A0+A1 = w & 0xFFFFC000 (10
+ * bits) and B0+B2 = x & 0xFFFFE000 (11 bits) still multiply into at most 21 significant bits.
+ * Every product below therefore fits fp32 exactly (outside the subnormal range), so
+ *     B0 (A0+A1) = B0 A0 + B0 A1   and   (B0+B2)(A0+A1) = the four phase products
+ * hold exactly per k, and a fused multiply-add rounds exactly like a multiply then an add.
+ * With an fp32 destination, merging phases into one term only changes the order in which the
+ * same exact products are summed: fp32 reassociation, nothing else. With a bf16 destination
+ * the rounding after each phase's addition is part of the result, so each phase stays its own
+ * term there.
+ *
+ * The kernel: for each block of KC input features, each panel of 32 output features, each tile
+ * of MR rows, each 32-deep chunk and each term, a register tile accumulates the chunk's products
+ * in fp32 (k in order, from +0) and is then added to the destination, which is rounded to bf16
+ * after the addition when the destination is bf16. Threads take disjoint panels.
+ *
+ * Operand layouts. A part whose values are all bf16 numbers (A0, A1 and B0, B2 always are,
+ * barring NaN payloads and subnormals; the merged parts when the operand was bf16 already) is
+ * stored as bf16 pairs: one 32-bit word holds the part at input features 2i and 2i+1. That
+ * halves the memory traffic, and on CPUs with AVX512-BF16 lets one VDPBF16PS do the work of
+ * two fused multiply-adds: it adds the two products of a pair to the fp32 accumulator one after
+ * the other, rounding each addition to nearest even (checked by probe_dot at run time, which
+ * also finds which half goes first; the pairs are packed so that feature 2i does). Its only
+ * departure from IEEE arithmetic is that it flushes subnormal inputs and results to zero, so a
+ * term takes that path only when no operand is subnormal and the lowest bits of the two parts
+ * multiply to at least 2^-126: then every product and every partial sum is a multiple of
+ * 2^-126, no result is subnormal, and the bits equal the fused multiply-add path's. */
+#include "matmul_emul.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "numerics.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_X86_VARIANTS 1
+#endif
+
+#define NR RT_MATMUL_PANEL
+#define MR 8     /* rows of a register tile: 8 x 32 accumulators are 16 AVX-512 registers */
+#define CHUNK 32 /* the device's k chunk: a bf16 destination is rounded after each */
+#define KC 256   /* k per cache block, a multiple of CHUNK so chunks stay aligned to k = 0 */
+
+/* Every helper the per-ISA variants use must inline into them. */
+#define LOOP __attribute__((always_inline))
+
+/* ---- terms ---- */
+
+typedef enum { BPART_B0, BPART_B2, BPART_BFULL, BPART_COUNT } BPart;
+
+typedef struct Term {
+    BPart b;
+    RtWeightPart a;
+} Term;
+
+enum { MAX_TERMS = 4 };
+
+/* The products a mode sums, in the order they reach the destination within a chunk. */
+static int mode_terms(const RtMatmulMode *mode, Term *t) {
+    int n = 0;
+    if (mode->fp32_acc) {
+        switch (mode->fidelity) {
+        case TTC_FIDELITY_LOFI: t[n++] = (Term){BPART_B0, RT_WPART_A0}; break;
+        case TTC_FIDELITY_HIFI2: t[n++] = (Term){BPART_B0, RT_WPART_AFULL}; break;
+        case TTC_FIDELITY_HIFI3:
+            t[n++] = (Term){BPART_B0, RT_WPART_AFULL};
+            t[n++] = (Term){BPART_B2, RT_WPART_A0};
+            break;
+        default: t[n++] = (Term){BPART_BFULL, RT_WPART_AFULL}; break;
+        }
+        return n;
+    }
+    int phases = ttc_fidelity_phases(mode->fidelity);
+    if (phases < 1 || phases > 4) phases = 4;
+    for (int p = 0; p < phases; p++)
+        t[n++] = (Term){(p & 2) ? BPART_B2 : BPART_B0, (p & 1) ? RT_WPART_A1 : RT_WPART_A0};
+    return n;
+}
+
+unsigned rt_matmul_parts_needed(TtcFidelity fidelity, int fp32_acc) {
+    RtMatmulMode mode = {.fidelity = fidelity, .fp32_acc = fp32_acc};
+    Term t[MAX_TERMS];
+    unsigned parts = 0;
+    for (int i = 0, n = mode_terms(&mode, t); i < n; i++) parts |= 1u << t[i].a;
+    return parts;
+}
+
+/* ---- what an operand part holds ---- */
+
+/* bf16: every value is a bf16 number (low 16 bits zero). normal: no subnormal value. zero:
+ * every value is +0 or -0. low_exp: the exponent of the lowest set bit over the nonzero finite
+ * values (INT_MAX when there are none): every product of parts p and q is a multiple of
+ * 2^(p.low_exp + q.low_exp). */
+typedef struct PartStats {
+    int bf16, normal, zero, low_exp;
+} PartStats;
+
+static void stats_init(PartStats *s) { *s = (PartStats){1, 1, 1, INT_MAX}; }
+
+static inline void stats_add(PartStats *s, float v) {
+    uint32_t u = ttc_f32_bits(v), e = (u >> 23) & 0xFFu, mag = u & 0x7FFFFFFFu;
+    s->bf16 &= (u & 0xFFFFu) == 0;
+    s->zero &= mag == 0;
+    s->normal &= e != 0 || mag == 0;
+    int low = (int)e - 150 + __builtin_ctz((u & 0x007FFFFFu) | 0x00800000u);
+    if (e != 0 && e != 0xFFu && low < s->low_exp) s->low_exp = low;
+}
+
+/* ---- the dot-product instruction ---- */
+
+/* 0: VDPBF16PS is not usable as the kernel needs it; 1: it adds the high half's product first;
+ * 2: the low half's first. */
+static int dot_order;
+static pthread_once_t dot_once = PTHREAD_ONCE_INIT;
+
+#ifdef HAVE_X86_VARIANTS
+#define AVX512 __attribute__((target("avx512f")))
+
+/* VDPBF16PS acc += pairs of b * a, as inline assembly so that the AVX-512F code can carry it
+ * without the compiler being allowed AVX512-BF16 anywhere else; it only runs on CPUs that
+ * report the extension (probe_dot). */
+static inline LOOP AVX512 __m512 dpbf16(__m512 acc, __m512i b, __m512i a) {
+    __asm__("vdpbf16ps %2, %1, %0" : "+v"(acc) : "v"(b), "v"(a));
+    return acc;
+}
+
+/* 1 + p + q for one pair of products p (high half) and q (low half), as VDPBF16PS adds them. */
+static AVX512 float dot_probe(float hi_a, float hi_b, float lo_a, float lo_b) {
+    uint32_t a = ttc_f32_bits(hi_a) | ttc_f32_bits(lo_a) >> 16, b = ttc_f32_bits(hi_b) | ttc_f32_bits(lo_b) >> 16;
+    __m512 r = dpbf16(_mm512_set1_ps(1.0f), _mm512_set1_epi32((int)b), _mm512_set1_epi32((int)a));
+    return _mm512_cvtss_f32(r);
+}
+
+/* Two additions rounded one at a time (1 + 2^-24 is a tie that stays 1; one fused rounding of
+ * 1 + 2^-23 would not), and which goes first: with 2^-24 first the result is 1 + 2^-23; with
+ * 2^-23 first, 1 + 2^-23 + 2^-24 ties to 1 + 2^-22. */
+static void probe_dot(void) {
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bf16")) return;
+    if (dot_probe(0x1p-12f, 0x1p-12f, 0x1p-12f, 0x1p-12f) != 1.0f) return;
+    float r = dot_probe(0x1p-12f, 0x1p-12f, 0x1p-12f, 0x1p-11f);
+    dot_order = r == 1.0f + 0x1p-23f ? 1 : r == 1.0f + 0x1p-22f ? 2 : 0;
+}
+#else
+static void probe_dot(void) {}
+#endif
+
+static int dot_pair_order(void) {
+    pthread_once(&dot_once, probe_dot);
+    return dot_order;
+}
+
+/* The 32-bit word of a bf16 pair: feature k (2i) in the half the dot product takes first. */
+static inline uint32_t pair_word(float first, float second, int k_high) {
+    uint32_t f = ttc_f32_bits(first) >> 16, s = ttc_f32_bits(second) >> 16;
+    return k_high ? f << 16 | s : s << 16 | f;
+}
+
+/* ---- weights ---- */
+
+/* One loop per part, so that the part's mask is a constant inside it. */
+static void weight_stats(const float *w, int64_t n, RtWeightPart p, PartStats *st) {
+    switch (p) {
+    case RT_WPART_A0:
+        for (int64_t i = 0; i < n; i++) stats_add(st, ttc_fid_high(w[i], TTC_FID_A_HI));
+        break;
+    case RT_WPART_A1:
+        for (int64_t i = 0; i < n; i++) stats_add(st, ttc_fid_low(w[i], TTC_FID_A_LO_CLEAR));
+        break;
+    default:
+        for (int64_t i = 0; i < n; i++) stats_add(st, ttc_fid_high(w[i], TTC_FID_A_FULL));
+        break;
+    }
+}
+
+/* Bytes of one packed part in either layout, [panels][k][32] floats or [panels][k/2][32]
+ * pairs, in *bytes; 0 when that does not fit a size_t. */
+static int part_bytes(int64_t panels, int64_t k, int bf16, size_t *bytes) {
+    uint64_t kk = (uint64_t)(bf16 ? (k + 1) / 2 : k);
+    if (kk && (uint64_t)panels > SIZE_MAX / (NR * 4) / kk) return 0;
+    *bytes = (size_t)panels * (size_t)kk * NR * 4;
+    return 1;
+}
+
+/* Part p of the k values of one weight row, one loop per part (the mask constant inside). */
+static void part_row(const float *w, int64_t k, RtWeightPart p, float *out) {
+    switch (p) {
+    case RT_WPART_A0:
+        for (int64_t i = 0; i < k; i++) out[i] = ttc_fid_high(w[i], TTC_FID_A_HI);
+        break;
+    case RT_WPART_A1:
+        for (int64_t i = 0; i < k; i++) out[i] = ttc_fid_low(w[i], TTC_FID_A_LO_CLEAR);
+        break;
+    default:
+        for (int64_t i = 0; i < k; i++) out[i] = ttc_fid_high(w[i], TTC_FID_A_FULL);
+        break;
+    }
+}
+
+/* Packs part p of w[n, k] into dst; `row` is scratch for k + 1 floats. */
+static void pack_part(const float *w, int64_t n, int64_t k, RtWeightPart p, int bf16, int k_high, int64_t panels,
+                      float *row, void *dst) {
+    float *f = dst;
+    uint32_t *pairs = dst;
+    int64_t kp = (k + 1) / 2;
+    for (int64_t pan = 0; pan < panels; pan++)
+        for (int j = 0; j < NR; j++) {
+            int64_t r = pan * NR + j;
+            if (r < n)
+                part_row(w + r * k, k, p, row);
+            else
+                memset(row, 0, (size_t)k * sizeof *row); /* padding features */
+            row[k] = 0.0f;                               /* an odd k's missing pair partner */
+            if (!bf16)
+                for (int64_t kk = 0; kk < k; kk++) f[(pan * k + kk) * NR + j] = row[kk];
+            else
+                for (int64_t i = 0; i < kp; i++) pairs[(pan * kp + i) * NR + j] = pair_word(row[2 * i], row[2 * i + 1], k_high);
+        }
+}
+
+RtMatmulWeights *rt_matmul_prepare(const float *w, int64_t n, int64_t k, unsigned parts) {
+    if (n < 0 || k < 0) return NULL;
+    /* Describe the parts to be packed, and A1 always: without A1, A0 + A1 is A0 (one copy kept)
+     * and the phases that multiply A1 add nothing. */
+    PartStats st[RT_WPART_COUNT];
+    unsigned look = parts | 1u << RT_WPART_A1;
+    if (parts & (1u << RT_WPART_AFULL)) look |= 1u << RT_WPART_A0; /* AFULL may become A0 */
+    for (int p = 0; p < RT_WPART_COUNT; p++) {
+        stats_init(&st[p]);
+        if ((look >> p) & 1u) weight_stats(w, n * k, (RtWeightPart)p, &st[p]);
+    }
+    int a1_zero = st[RT_WPART_A1].zero;
+    if (a1_zero) {
+        if (parts & (1u << RT_WPART_AFULL)) parts |= 1u << RT_WPART_A0;
+        parts &= ~((1u << RT_WPART_A1) | (1u << RT_WPART_AFULL));
+    }
+    int64_t panels = (n + NR - 1) / NR;
+    size_t head = (sizeof(RtMatmulWeights) + 63) / 64 * 64, bytes = head, size[RT_WPART_COUNT] = {0};
+    for (int p = 0; p < RT_WPART_COUNT; p++) {
+        if (!((parts >> p) & 1u)) continue;
+        if (!part_bytes(panels, k, st[p].bf16, &size[p]) || size[p] > SIZE_MAX - 64 - bytes) return NULL;
+        bytes += size[p];
+    }
+    RtMatmulWeights *mw = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!mw) return NULL;
+    memset(mw, 0, sizeof *mw);
+    mw->n = n;
+    mw->k = k;
+    mw->panels = panels;
+    mw->a1_zero = a1_zero;
+    mw->pair_k_high = dot_pair_order() != 2;
+    float *row = malloc((size_t)(k + 1) * sizeof *row);
+    if (!row) {
+        free(mw);
+        return NULL;
+    }
+    char *next = (char *)mw + head;
+    for (int p = 0; p < RT_WPART_COUNT; p++) {
+        mw->part_bf16[p] = (uint8_t)st[p].bf16;
+        mw->part_low_exp[p] = st[p].low_exp;
+        mw->part_normal[p] = (uint8_t)st[p].normal;
+        if (!((parts >> p) & 1u)) continue;
+        pack_part(w, n, k, (RtWeightPart)p, st[p].bf16, mw->pair_k_high, panels, row, next);
+        mw->part[p] = next;
+        next += size[p];
+    }
+    free(row);
+    if (a1_zero && mw->part[RT_WPART_A0]) {
+        mw->part[RT_WPART_AFULL] = mw->part[RT_WPART_A0];
+        mw->part_bf16[RT_WPART_AFULL] = mw->part_bf16[RT_WPART_A0];
+        mw->part_low_exp[RT_WPART_AFULL] = mw->part_low_exp[RT_WPART_A0];
+        mw->part_normal[RT_WPART_AFULL] = mw->part_normal[RT_WPART_A0];
+    }
+    return mw;
+}
+
+float rt_matmul_weight_value(const RtMatmulWeights *w, RtWeightPart p, int64_t j, int64_t kk) {
+    if (!w->part[p] || j < 0 || j >= w->panels * NR || kk < 0 || kk >= w->k) return 0.0f;
+    int64_t pan = j / NR, col = j % NR;
+    if (!w->part_bf16[p]) return ((const float *)w->part[p])[(pan * w->k + kk) * NR + col];
+    uint32_t word = ((const uint32_t *)w->part[p])[(pan * ((w->k + 1) / 2) + kk / 2) * NR + col];
+    int in_high = (kk % 2 == 0) == (w->pair_k_high != 0);
+    return ttc_bits_f32(in_high ? word & 0xFFFF0000u : word << 16);
+}
+
+/* ---- activations ---- */
+
+/* Splits x[0..n) into the B parts that are non-NULL and describes each. */
+static void split_activations(const float *x, int64_t n, float *b[BPART_COUNT], PartStats st[BPART_COUNT]) {
+    for (int p = 0; p < BPART_COUNT; p++) stats_init(&st[p]);
+    for (int64_t i = 0; i < n; i++) {
+        if (b[BPART_B0]) stats_add(&st[BPART_B0], b[BPART_B0][i] = ttc_fid_high(x[i], TTC_FID_B_HI));
+        if (b[BPART_B2]) stats_add(&st[BPART_B2], b[BPART_B2][i] = ttc_fid_low(x[i], TTC_FID_B_LO_CLEAR));
+        if (b[BPART_BFULL]) stats_add(&st[BPART_BFULL], b[BPART_BFULL][i] = ttc_fid_high(x[i], TTC_FID_B_FULL));
+    }
+}
+
+/* A part [m, k] as bf16 pairs [m, ceil(k/2)], the odd k's partner zero. */
+static void pair_rows(const float *src, int64_t m, int64_t k, int k_high, uint32_t *dst) {
+    int64_t kp = (k + 1) / 2;
+    for (int64_t i = 0; i < m; i++) {
+        const float *s = src + i * k;
+        for (int64_t j = 0; j < kp; j++) dst[i * kp + j] = pair_word(s[2 * j], 2 * j + 1 < k ? s[2 * j + 1] : 0.0f, k_high);
+    }
+}
+
+/* ---- the kernel ---- */
+
+enum { DEST_F32, DEST_BF16_RNE, DEST_BF16_TRUNC };
+
+/* How a term runs: both parts fp32-laid (F32); bf16-pair weights, fp32 activations (A16); both
+ * bf16 pairs through VDPBF16PS (DOT). */
+typedef enum { TERM_F32, TERM_A16, TERM_DOT } TermKind;
+
+typedef struct Job {
+    int64_t m, k;
+    int nterms;
+    TermKind kind[MAX_TERMS];
+    const void *b[MAX_TERMS]; /* activation part of each term: [m, k] floats or [m, k/2] pairs */
+    const void *a[MAX_TERMS]; /* packed weight part of each term */
+    int k_high;               /* bf16 pair layout (RtMatmulWeights.pair_k_high) */
+    int dest;                 /* DEST_* */
+    float *d;                 /* destination [m, ldd], starts at zero */
+    int64_t ldd;
+    int64_t p0, p1;           /* panels of this job */
+} Job;
+
+static inline LOOP float dest_add(float d, float partial, int dest) {
+    float s = d + partial;
+    if (dest == DEST_F32) return s;
+    uint32_t u = ttc_f32_bits(s);
+    return ttc_bits_f32(dest == DEST_BF16_RNE ? ttc_bf16_rne_bits32(u) : ttc_bf16_trunc_bits32(u));
+}
+
+/* The two features of a bf16 pair word: the first (k even) and the second. */
+static inline LOOP float pair_first(uint32_t w, int k_high) { return ttc_bits_f32(k_high ? w & 0xFFFF0000u : w << 16); }
+static inline LOOP float pair_second(uint32_t w, int k_high) { return ttc_bits_f32(k_high ? w << 16 : w & 0xFFFF0000u); }
+
+/* One chunk of one term for `rows` rows and one panel: the portable register tile. acc starts
+ * at +0 and takes the products in k order, as the AVX-512 tiles do, so all give the same bits
+ * (a product is exact, so mul + add equals the fused multiply-add). */
+static inline LOOP void tile_portable(int rows, int klen, const Job *j, int t, int64_t i, int64_t c, int64_t p) {
+    float acc[MR][NR];
+    const float *b = (const float *)j->b[t] + i * j->k + c;
+    for (int r = 0; r < rows; r++)
+        for (int q = 0; q < NR; q++) acc[r][q] = 0.0f;
+    if (j->kind[t] == TERM_F32) {
+        const float *a = (const float *)j->a[t] + (p * j->k + c) * NR;
+        for (int kk = 0; kk < klen; kk++)
+            for (int r = 0; r < rows; r++) {
+                float bv = b[r * j->k + kk];
+                for (int q = 0; q < NR; q++) acc[r][q] += bv * a[kk * NR + q];
+            }
+    } else { /* TERM_A16: weights in pairs, c is even */
+        const uint32_t *a = (const uint32_t *)j->a[t] + (p * ((j->k + 1) / 2) + c / 2) * NR;
+        for (int kk = 0; kk < klen; kk++) {
+            const uint32_t *ak = a + (kk / 2) * NR;
+            for (int r = 0; r < rows; r++) {
+                float bv = b[r * j->k + kk];
+                for (int q = 0; q < NR; q++)
+                    acc[r][q] += bv * (kk % 2 == 0 ? pair_first(ak[q], j->k_high) : pair_second(ak[q], j->k_high));
+            }
+        }
+    }
+    float *d = j->d + i * j->ldd + p * NR;
+    for (int r = 0; r < rows; r++)
+        for (int q = 0; q < NR; q++) d[r * j->ldd + q] = dest_add(d[r * j->ldd + q], acc[r][q], j->dest);
+}
+
+static inline LOOP void job_portable(const Job *j) {
+    for (int64_t k0 = 0; k0 < j->k; k0 += KC) {
+        int64_t k1 = k0 + KC < j->k ? k0 + KC : j->k;
+        for (int64_t p = j->p0; p < j->p1; p++)
+            for (int64_t i = 0; i < j->m; i += MR) {
+                int rows = j->m - i < MR ? (int)(j->m - i) : MR;
+                for (int64_t c = k0; c < k1; c += CHUNK) {
+                    int klen = k1 - c < CHUNK ? (int)(k1 - c) : CHUNK;
+                    for (int t = 0; t < j->nterms; t++) tile_portable(rows, klen, j, t, i, c, p);
+                }
+            }
+    }
+}
+
+static void job_base(const Job *j) { job_portable(j); }
+
+#ifdef HAVE_X86_VARIANTS
+__attribute__((target("avx2"))) static void job_avx2(const Job *j) { job_portable(j); }
+
+/* s rounded to bf16 per DEST_* (ttc_bf16_rne_bits32 / ttc_bf16_trunc_bits32, 16 lanes). */
+static inline LOOP AVX512 __m512 dest_round512(__m512 s, int dest) {
+    if (dest == DEST_F32) return s;
+    __m512i u = _mm512_castps_si512(s);
+    __m512i r = u;
+    if (dest == DEST_BF16_RNE) {
+        __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+        r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF)));
+    }
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)),
+                                            _mm512_set1_epi32(0x7F800000));
+    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(u, _mm512_set1_epi32(0x00400000)));
+    return _mm512_castsi512_ps(_mm512_and_si512(r, _mm512_set1_epi32((int)0xFFFF0000u)));
+}
+
+static inline LOOP AVX512 void store_tile512(const int rows, const __m512 *lo, const __m512 *hi, float *d, int64_t ldd,
+                                             int dest) {
+#pragma GCC unroll 8
+    for (int r = 0; r < rows; r++) {
+        float *dr = d + r * ldd;
+        _mm512_storeu_ps(dr, dest_round512(_mm512_add_ps(_mm512_loadu_ps(dr), lo[r]), dest));
+        _mm512_storeu_ps(dr + 16, dest_round512(_mm512_add_ps(_mm512_loadu_ps(dr + 16), hi[r]), dest));
+    }
+}
+
+/* The AVX-512 register tiles. `rows` is a constant at each call site (tile512_rows), so the row
+ * loops unroll and the 2 * rows accumulators live in registers. */
+
+/* fp32 weights, fp32 activations. */
+static inline LOOP AVX512 void tile512_f32(const int rows, int klen, const float *b, int64_t ldb, const float *a,
+                                           __m512 *lo, __m512 *hi) {
+#pragma GCC unroll 2
+    for (int kk = 0; kk < klen; kk++) {
+        __m512 a_lo = _mm512_loadu_ps(a + kk * NR), a_hi = _mm512_loadu_ps(a + kk * NR + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < rows; r++) {
+            __m512 bv = _mm512_set1_ps(b[r * ldb + kk]);
+            lo[r] = _mm512_fmadd_ps(bv, a_lo, lo[r]);
+            hi[r] = _mm512_fmadd_ps(bv, a_hi, hi[r]);
+        }
+    }
+}
+
+/* bf16-pair weights widened in registers (a shift or a mask per half), fp32 activations. */
+static inline LOOP AVX512 void tile512_a16(const int rows, int klen, const float *b, int64_t ldb, const uint32_t *a,
+                                           int k_high, __m512 *lo, __m512 *hi) {
+    const __m512i mask = _mm512_set1_epi32((int)0xFFFF0000u);
+    for (int kk = 0; kk < klen; kk += 2) {
+        __m512i w_lo = _mm512_loadu_si512(a + (kk / 2) * NR), w_hi = _mm512_loadu_si512(a + (kk / 2) * NR + 16);
+        __m512i hl = _mm512_and_si512(w_lo, mask), hh = _mm512_and_si512(w_hi, mask);
+        __m512i sl = _mm512_slli_epi32(w_lo, 16), sh = _mm512_slli_epi32(w_hi, 16);
+        __m512 f_lo = _mm512_castsi512_ps(k_high ? hl : sl), f_hi = _mm512_castsi512_ps(k_high ? hh : sh);
+        __m512 s_lo = _mm512_castsi512_ps(k_high ? sl : hl), s_hi = _mm512_castsi512_ps(k_high ? sh : hh);
+#pragma GCC unroll 8
+        for (int r = 0; r < rows; r++) {
+            __m512 bv = _mm512_set1_ps(b[r * ldb + kk]);
+            lo[r] = _mm512_fmadd_ps(bv, f_lo, lo[r]);
+            hi[r] = _mm512_fmadd_ps(bv, f_hi, hi[r]);
+        }
+        if (kk + 1 >= klen) break; /* an odd chunk end: the pair's second half is padding */
+#pragma GCC unroll 8
+        for (int r = 0; r < rows; r++) {
+            __m512 bv = _mm512_set1_ps(b[r * ldb + kk + 1]);
+            lo[r] = _mm512_fmadd_ps(bv, s_lo, lo[r]);
+            hi[r] = _mm512_fmadd_ps(bv, s_hi, hi[r]);
+        }
+    }
+}
+
+/* bf16 pairs on both sides: one VDPBF16PS per pair of features (see the file comment). A
+ * padded second half multiplies 0 by 0 and adds +0, which changes no accumulator (never -0). */
+static inline LOOP AVX512 void tile512_dot(const int rows, int klen, const uint32_t *b, int64_t ldb, const uint32_t *a,
+                                           __m512 *lo, __m512 *hi) {
+#pragma GCC unroll 2
+    for (int kp = 0; kp < (klen + 1) / 2; kp++) {
+        __m512i a_lo = _mm512_loadu_si512(a + kp * NR), a_hi = _mm512_loadu_si512(a + kp * NR + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < rows; r++) {
+            __m512i bv = _mm512_set1_epi32((int)b[r * ldb + kp]);
+            lo[r] = dpbf16(lo[r], bv, a_lo);
+            hi[r] = dpbf16(hi[r], bv, a_hi);
+        }
+    }
+}
+
+static inline LOOP AVX512 void tile512(const int rows, int klen, const Job *j, int t, int64_t i, int64_t c,
+                                           int64_t p) {
+    __m512 lo[MR], hi[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < rows; r++) lo[r] = hi[r] = _mm512_setzero_ps();
+    int64_t kp = (j->k + 1) / 2;
+    switch (j->kind[t]) {
+    case TERM_F32:
+        tile512_f32(rows, klen, (const float *)j->b[t] + i * j->k + c, j->k,
+                    (const float *)j->a[t] + (p * j->k + c) * NR, lo, hi);
+        break;
+    case TERM_A16:
+        tile512_a16(rows, klen, (const float *)j->b[t] + i * j->k + c, j->k,
+                    (const uint32_t *)j->a[t] + (p * kp + c / 2) * NR, j->k_high, lo, hi);
+        break;
+    case TERM_DOT:
+        tile512_dot(rows, klen, (const uint32_t *)j->b[t] + i * kp + c / 2, kp,
+                    (const uint32_t *)j->a[t] + (p * kp + c / 2) * NR, lo, hi);
+        break;
+    }
+    store_tile512(rows, lo, hi, j->d + i * j->ldd + p * NR, j->ldd, j->dest);
+}
+
+static AVX512 void tile512_rows(int rows, int klen, const Job *j, int t, int64_t i, int64_t c, int64_t p) {
+    switch (rows) {
+    case 8: tile512(8, klen, j, t, i, c, p); break;
+    case 7: tile512(7, klen, j, t, i, c, p); break;
+    case 6: tile512(6, klen, j, t, i, c, p); break;
+    case 5: tile512(5, klen, j, t, i, c, p); break;
+    case 4: tile512(4, klen, j, t, i, c, p); break;
+    case 3: tile512(3, klen, j, t, i, c, p); break;
+    case 2: tile512(2, klen, j, t, i, c, p); break;
+    default: tile512(1, klen, j, t, i, c, p); break;
+    }
+}
+
+/* The same loop nest as job_portable around the AVX-512 tiles. */
+static AVX512 void job_avx512(const Job *j) {
+    for (int64_t k0 = 0; k0 < j->k; k0 += KC) {
+        int64_t k1 = k0 + KC < j->k ? k0 + KC : j->k;
+        for (int64_t p = j->p0; p < j->p1; p++)
+            for (int64_t i = 0; i < j->m; i += MR) {
+                int rows = j->m - i < MR ? (int)(j->m - i) : MR;
+                for (int64_t c = k0; c < k1; c += CHUNK) {
+                    int klen = k1 - c < CHUNK ? (int)(k1 - c) : CHUNK;
+                    for (int t = 0; t < j->nterms; t++) tile512_rows(rows, klen, j, t, i, c, p);
+                }
+            }
+    }
+}
+#endif
+
+/* ---- switches ---- */
+
+static RtIsa isa_limit = RT_ISA_AVX512;
+static RtDestRounding dest_rounding = RT_DEST_NEAREST_EVEN;
+static int thread_setting = 0;
+
+static int use_isa(RtIsa isa) {
+#ifdef HAVE_X86_VARIANTS
+    if (isa > isa_limit) return 0;
+    if (isa == RT_ISA_AVX512) return __builtin_cpu_supports("avx512f");
+    if (isa == RT_ISA_AVX2) return __builtin_cpu_supports("avx2");
+#endif
+    return isa == RT_ISA_BASE;
+}
+
+RtIsa rt_matmul_limit_isa(RtIsa limit) {
+    isa_limit = limit;
+    if (use_isa(RT_ISA_AVX512)) return RT_ISA_AVX512;
+    return use_isa(RT_ISA_AVX2) ? RT_ISA_AVX2 : RT_ISA_BASE;
+}
+
+RtDestRounding rt_matmul_dest_rounding(void) { return dest_rounding; }
+void rt_matmul_set_dest_rounding(RtDestRounding r) { dest_rounding = r; }
+void rt_matmul_set_threads(int n) { thread_setting = n > 0 ? n : 0; }
+
+int rt_matmul_threads(void) {
+    if (thread_setting > 0) return thread_setting;
+    const char *env = getenv("TTC_THREADS");
+    long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+static void run_job(const Job *j) {
+#ifdef HAVE_X86_VARIANTS
+    if (use_isa(RT_ISA_AVX512)) {
+        job_avx512(j);
+        return;
+    }
+    if (use_isa(RT_ISA_AVX2)) {
+        job_avx2(j);
+        return;
+    }
+#endif
+    job_base(j);
+}
+
+static void *job_thread(void *arg) {
+    run_job(arg);
+    return NULL;
+}
+
+/* Below this many multiply-adds a call runs on the calling thread: starting a thread costs tens
+ * of microseconds, about what 2^21 multiply-adds take. */
+#define MIN_MACS_PER_THREAD (1 << 21)
+
+/* Runs `whole` over all panels, split across threads by panel. A thread that cannot be started
+ * leaves its panels to the calling thread: the result is the same either way. */
+static void run_parallel(const Job *whole) {
+    int64_t panels = whole->p1 - whole->p0;
+    int64_t macs = whole->m * whole->k * panels * NR * whole->nterms;
+    int64_t t = rt_matmul_threads();
+    if (t > panels) t = panels;
+    if (t > macs / MIN_MACS_PER_THREAD) t = macs / MIN_MACS_PER_THREAD;
+    if (t < 2) {
+        run_job(whole);
+        return;
+    }
+    enum { MAX_THREADS = 64 };
+    Job jobs[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int64_t i = 0; i < t; i++) {
+        jobs[i] = *whole;
+        jobs[i].p0 = whole->p0 + panels * i / t;
+        jobs[i].p1 = whole->p0 + panels * (i + 1) / t;
+    }
+    /* Helpers may run anywhere but on the caller's CPU: left to itself the scheduler often
+     * starts a new thread on its parent's busy CPU and moves it only after a millisecond or two,
+     * which is the length of a whole bert-base matmul. */
+    cpu_set_t others;
+    int here = sched_getcpu();
+    int keep_off = here >= 0 && here < CPU_SETSIZE && sched_getaffinity(0, sizeof others, &others) == 0;
+    if (keep_off) {
+        CPU_CLR(here, &others);
+        keep_off = CPU_COUNT(&others) > 0;
+    }
+    for (int64_t i = 1; i < t; i++) {
+        pthread_attr_t attr;
+        int have_attr = pthread_attr_init(&attr) == 0;
+        if (have_attr && keep_off) pthread_attr_setaffinity_np(&attr, sizeof others, &others);
+        started[i] = pthread_create(&tid[i], have_attr ? &attr : NULL, job_thread, &jobs[i]) == 0;
+        if (have_attr) pthread_attr_destroy(&attr);
+    }
+    run_job(&jobs[0]);
+    for (int64_t i = 1; i < t; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            run_job(&jobs[i]);
+    }
+}
+
+/* ---- the call ---- */
+
+static void *alloc_words(int64_t n) {
+    size_t bytes = ((size_t)(n > 0 ? n : 1) * 4 + 63) / 64 * 64;
+    return aligned_alloc(64, bytes);
+}
+
+/* Whether term (b, a) may run through VDPBF16PS with the same bits as the FMA tiles (see the
+ * file comment): both parts bf16, no subnormal operand, every product a multiple of 2^-126. */
+static int dot_exact(const PartStats *b, const RtMatmulWeights *w, RtWeightPart a) {
+    if (!b->bf16 || !w->part_bf16[a] || !b->normal || !w->part_normal[a]) return 0;
+    if (b->low_exp == INT_MAX || w->part_low_exp[a] == INT_MAX) return 1; /* a part of zeros */
+    return (int64_t)b->low_exp + w->part_low_exp[a] >= -126;
+}
+
+TtcStatus rt_matmul_emul(const float *x, int64_t m, const RtMatmulWeights *w, const float *bias,
+                         const RtMatmulMode *mode, float *out) {
+    int64_t n = w->n, k = w->k, kp = (k + 1) / 2;
+    if (m <= 0 || n <= 0) return TTC_OK;
+    Term terms[MAX_TERMS];
+    int nterms = mode_terms(mode, terms);
+    unsigned bneed = 0;
+    for (int t = 0; t < nterms; t++) {
+        if (!w->part[terms[t].a] && !(terms[t].a == RT_WPART_A1 && w->a1_zero)) return TTC_E_INTERNAL;
+        bneed |= 1u << terms[t].b;
+    }
+    /* The destination: `out` itself when its rows are whole panels, else a padded scratch. */
+    int64_t ldd = w->panels * NR;
+    float *d = ldd == n ? out : alloc_words(m * ldd);
+    float *bp[BPART_COUNT] = {0};
+    uint32_t *pairs[BPART_COUNT] = {0};
+    TtcStatus rc = d ? TTC_OK : TTC_E_INTERNAL;
+    for (int p = 0; p < BPART_COUNT && rc == TTC_OK; p++)
+        if ((bneed >> p) & 1u && k > 0 && !(bp[p] = alloc_words(m * k))) rc = TTC_E_INTERNAL;
+    if (rc != TTC_OK) goto done;
+    memset(d, 0, (size_t)(m * ldd) * sizeof(float));
+    if (k > 0) {
+        PartStats st[BPART_COUNT];
+        split_activations(x, m * k, bp, st);
+        int dot = use_isa(RT_ISA_AVX512) && dot_pair_order() != 0 && (dot_pair_order() == 1) == (w->pair_k_high != 0);
+        Job job = {.m = m, .k = k, .k_high = w->pair_k_high, .d = d, .ldd = ldd, .p0 = 0, .p1 = w->panels};
+        job.dest = mode->fp32_acc ? DEST_F32 : mode->dest_round == RT_DEST_TRUNCATE ? DEST_BF16_TRUNC : DEST_BF16_RNE;
+        for (int t = 0; t < nterms; t++) {
+            BPart b = terms[t].b;
+            RtWeightPart a = terms[t].a;
+            /* A term whose operand part is zero everywhere adds +0 to every chunk: it cannot
+             * change the destination (which is never -0), so it is skipped. */
+            if ((a == RT_WPART_A1 && w->a1_zero) || st[b].zero) continue;
+            TermKind kind = !w->part_bf16[a] ? TERM_F32 : dot && dot_exact(&st[b], w, a) ? TERM_DOT : TERM_A16;
+            if (kind == TERM_DOT && !pairs[b]) {
+                if (!(pairs[b] = alloc_words(m * kp))) {
+                    rc = TTC_E_INTERNAL;
+                    goto done;
+                }
+                pair_rows(bp[b], m, k, w->pair_k_high, pairs[b]);
+            }
+            job.kind[job.nterms] = kind;
+            job.b[job.nterms] = kind == TERM_DOT ? (const void *)pairs[b] : (const void *)bp[b];
+            job.a[job.nterms] = w->part[a];
+            job.nterms++;
+        }
+        if (job.nterms) run_parallel(&job);
+    }
+    for (int64_t i = 0; i < m; i++) {
+        float *o = out + i * n;
+        const float *di = d + i * ldd;
+        if (bias)
+            for (int64_t j = 0; j < n; j++) o[j] = di[j] + bias[j];
+        else if (d != out)
+            memcpy(o, di, (size_t)n * sizeof(float));
+    }
+done:
+    for (int p = 0; p < BPART_COUNT; p++) {
+        free(bp[p]);
+        free(pairs[p]);
+    }
+    if (d != out) free(d);
+    return rc;
+}
