@@ -1,11 +1,10 @@
 /* exe_args.c: flags and --help of generated programs. */
 #include "exe_args.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "run_cli.h"
 
 typedef struct ExeOpt {
     const char *name;
@@ -36,17 +35,6 @@ static const ExeOpt exe_opts[EXE_OPT_COUNT] = {
 };
 
 const char *exe_opt_name(ExeOptId id) { return exe_opts[id].name; }
-
-int exe_usage_error(const char *hint, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    if (hint) fprintf(stderr, "  hint: %s\n", hint);
-    return 1;
-}
 
 static void print_help(const TtcExeProgram *prog, const char *name) {
     int decoder = prog->model_type == TTC_MODEL_DECODER;
@@ -111,7 +99,7 @@ static int unknown_option(const char *name, const char *arg, size_t len) {
         snprintf(hint, sizeof hint, "did you mean '%s'? (see %s --help)", exe_opts[best].name, name);
     else
         snprintf(hint, sizeof hint, "see %s --help", name);
-    return exe_usage_error(hint, "%s: unknown option '%s'", name, word);
+    return ttc_print_error(hint, "%s: unknown option '%s'", name, word);
 }
 
 int exe_parse_args(const TtcExeProgram *prog, int argc, char **argv, ExeArgs *a) {
@@ -125,57 +113,25 @@ int exe_parse_args(const TtcExeProgram *prog, int argc, char **argv, ExeArgs *a)
             return -1;
         }
         if (arg[0] != '-' || arg[1] == 0)
-            return exe_usage_error("the program takes no file argument: the model is built in (see --help)",
+            return ttc_print_error("the program takes no file argument: the model is built in (see --help)",
                                    "%s: unexpected argument '%s'", a->prog, arg);
         const char *eq = strchr(arg, '=');
         size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
         int k = find_opt(arg, len);
         if (k < 0) return unknown_option(a->prog, arg, len);
         const ExeOpt *o = &exe_opts[k];
-        const char *val = "";
-        if (o->metavar) {
-            if (eq)
-                val = eq + 1;
-            else if (i + 1 < argc)
-                val = argv[++i];
-            else
-                return exe_usage_error(NULL, "%s: option %s needs a value (%s)", a->prog, o->name, o->metavar);
-        } else if (eq) {
-            return exe_usage_error(NULL, "%s: option %s takes no value", a->prog, o->name);
-        }
-        if (a->val[k]) return exe_usage_error(NULL, "%s: option %s given twice", a->prog, o->name);
-        a->val[k] = val;
+        const char *val;
+        if (ttc_flag_value(a->prog, o->name, o->metavar, eq, argc, argv, &i, &val)) return 1;
+        if (a->val[k]) return ttc_print_error(NULL, "%s: option %s given twice", a->prog, o->name);
+        a->val[k] = val ? val : "";
     }
     return 0;
 }
 
 int exe_int_arg(const ExeArgs *a, ExeOptId id, int64_t lo, int64_t hi, int64_t dflt, int64_t *out) {
-    const char *s = a->val[id];
-    *out = dflt;
-    if (!s) return 0;
-    errno = 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        char hint[96];
-        snprintf(hint, sizeof hint, "give a whole number from %lld to %lld", (long long)lo, (long long)hi);
-        return exe_usage_error(hint, "%s: '%s' is not a valid value", exe_opts[id].name, s);
-    }
-    *out = v;
-    return 0;
+    return ttc_flag_int(exe_opts[id].name, a->val[id], lo, hi, dflt, out);
 }
 
 int exe_float_arg(const ExeArgs *a, ExeOptId id, double lo, double hi, double dflt, double *out) {
-    const char *s = a->val[id];
-    *out = dflt;
-    if (!s) return 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= lo && v <= hi)) {
-        char hint[96];
-        snprintf(hint, sizeof hint, "give a number from %g to %g", lo, hi);
-        return exe_usage_error(hint, "%s: '%s' is not a valid value", exe_opts[id].name, s);
-    }
-    *out = v;
-    return 0;
+    return ttc_flag_real(exe_opts[id].name, a->val[id], lo, hi, dflt, out);
 }

@@ -2,7 +2,8 @@
  *
  * The flags are those of `ttc run` and `ttc generate`, minus the plan argument: the program is
  * the plan. Parsing and messages follow compiler/cli/cli_args.c, with the program's name where
- * ttc prints "ttc run". */
+ * ttc prints "ttc run"; errors print with ttc_print_error and values parse with ttc_flag_int /
+ * ttc_flag_real (run_cli.h), as ttc's do. */
 #ifndef TTC_EXE_ARGS_H
 #define TTC_EXE_ARGS_H
 
@@ -36,8 +37,6 @@ typedef struct ExeArgs {
 
 /* Parses argv[1..]. Returns 0 ok, 1 on a usage error (printed), -1 when --help was printed. */
 int exe_parse_args(const TtcExeProgram *prog, int argc, char **argv, ExeArgs *a);
-/* Prints "error: ...\n  hint: ...\n" to stderr; returns 1 (the user-error exit status). */
-int exe_usage_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An integer flag in [lo, hi] (absent: dflt). 0 ok, 1 bad value (printed). */
 int exe_int_arg(const ExeArgs *a, ExeOptId id, int64_t lo, int64_t hi, int64_t dflt, int64_t *out);
 /* A real flag in [lo, hi] (absent: dflt). 0 ok, 1 bad value (printed). */

@@ -148,7 +148,7 @@ static TtcStatus check_ids(const TtcPlan *p, const int32_t *ids, int64_t n, int6
     return TTC_OK;
 }
 
-static TtcStatus check_inputs(const TtcPlan *p, const TtcInputs *in, TtcError *err) {
+TtcStatus ttc_check_inputs(const TtcPlan *p, const TtcInputs *in, TtcError *err) {
     if (!in->input_ids) return ttc_fail(err, TTC_E_USER, "no input ids given");
     if (in->batch < 1 || in->seq < 1) return ttc_fail(err, TTC_E_USER, "the input is empty");
     if (in->batch > p->max_batch) {
@@ -164,6 +164,20 @@ static TtcStatus check_inputs(const TtcPlan *p, const TtcInputs *in, TtcError *e
         return TTC_E_USER;
     }
     return check_ids(p, in->input_ids, in->batch * in->seq, in->seq, err);
+}
+
+TtcStatus ttc_check_decode_step(const TtcSession *s, const int32_t *ids, TtcError *err) {
+    const TtcPlan *p = &s->m->plan;
+    if (ttc_plan_find_entry(p, 1) < 0)
+        return ttc_fail(err, TTC_E_USER, "plan '%s' has no decode entry point (is it a decoder?)", p->model_name);
+    if (s->past < 1) return ttc_fail(err, TTC_E_INTERNAL, "decode step before any prompt was run");
+    if (s->past + 1 > p->max_ctx) {
+        ttc_fail(err, TTC_E_USER, "sequences would reach %lld tokens; the plan's KV cache holds %lld (--max-seq)",
+                 (long long)(s->past + 1), (long long)p->max_ctx);
+        ttc_hint(err, "recompile with a larger --max-seq, or ask for fewer new tokens");
+        return TTC_E_USER;
+    }
+    return check_ids(p, ids, s->batch, 1, err);
 }
 
 /* Runs the ops of entry `e` with the bindings already set. */
@@ -210,7 +224,7 @@ static void bind_step(TtcSession *s, int64_t batch, int64_t seq) {
 
 TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err) {
     const TtcPlan *p = &s->m->plan;
-    if (check_inputs(p, in, err) != TTC_OK) return err->status;
+    if (ttc_check_inputs(p, in, err) != TTC_OK) return err->status;
     s->past = 0; /* a new prompt starts a new cache */
     s->batch = in->batch;
     bind_step(s, in->batch, in->seq);
@@ -224,17 +238,8 @@ TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err) {
 }
 
 TtcStatus ttc_decode_step(TtcSession *s, const int32_t *ids, TtcError *err) {
-    const TtcPlan *p = &s->m->plan;
-    int e = ttc_plan_find_entry(p, 1);
-    if (e < 0) return ttc_fail(err, TTC_E_USER, "plan '%s' has no decode entry point (is it a decoder?)", p->model_name);
-    if (s->past < 1) return ttc_fail(err, TTC_E_INTERNAL, "decode step before any prompt was run");
-    if (s->past + 1 > p->max_ctx) {
-        ttc_fail(err, TTC_E_USER, "sequences would reach %lld tokens; the plan's KV cache holds %lld (--max-seq)",
-                 (long long)(s->past + 1), (long long)p->max_ctx);
-        ttc_hint(err, "recompile with a larger --max-seq, or ask for fewer new tokens");
-        return TTC_E_USER;
-    }
-    if (check_ids(p, ids, s->batch, 1, err) != TTC_OK) return err->status;
+    if (ttc_check_decode_step(s, ids, err) != TTC_OK) return err->status;
+    int e = ttc_plan_find_entry(&s->m->plan, 1);
     bind_step(s, s->batch, 1);
     place_ids(s, e, TTC_ROLE_INPUT_IDS, ids, 0, s->batch);
     TtcStatus rc = run_entry(s, e, err);

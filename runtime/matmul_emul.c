@@ -42,6 +42,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_X86_VARIANTS 1
+#define AVX512 __attribute__((target("avx512f")))
 #endif
 
 #define NR RT_MATMUL_PANEL
@@ -93,7 +94,7 @@ unsigned rt_matmul_parts_needed(TtcFidelity fidelity, int fp32_acc) {
     return parts;
 }
 
-/* ---- what an operand part holds ---- */
+/* ---- what a weight part holds ---- */
 
 /* bf16: every value is a bf16 number (low 16 bits zero). normal: no subnormal value. zero:
  * every value is +0 or -0. low_exp: the exponent of the lowest set bit over the nonzero finite
@@ -122,8 +123,6 @@ static int dot_order;
 static pthread_once_t dot_once = PTHREAD_ONCE_INIT;
 
 #ifdef HAVE_X86_VARIANTS
-#define AVX512 __attribute__((target("avx512f")))
-
 /* VDPBF16PS acc += pairs of b * a, as inline assembly so that the AVX-512F code can carry it
  * without the compiler being allowed AVX512-BF16 anywhere else; it only runs on CPUs that
  * report the extension (probe_dot). */
@@ -165,19 +164,15 @@ static inline uint32_t pair_word(float first, float second, int k_high) {
 
 /* ---- weights ---- */
 
-/* One loop per part, so that the part's mask is a constant inside it. */
+/* Part p of one weight value (p is a constant in each loop that calls this, once inlined). */
+static inline LOOP float weight_part_value(float w, RtWeightPart p) {
+    return p == RT_WPART_A0 ? ttc_fid_high(w, TTC_FID_A_HI)
+           : p == RT_WPART_A1 ? ttc_fid_low(w, TTC_FID_A_LO_CLEAR)
+                              : ttc_fid_high(w, TTC_FID_A_FULL);
+}
+
 static void weight_stats(const float *w, int64_t n, RtWeightPart p, PartStats *st) {
-    switch (p) {
-    case RT_WPART_A0:
-        for (int64_t i = 0; i < n; i++) stats_add(st, ttc_fid_high(w[i], TTC_FID_A_HI));
-        break;
-    case RT_WPART_A1:
-        for (int64_t i = 0; i < n; i++) stats_add(st, ttc_fid_low(w[i], TTC_FID_A_LO_CLEAR));
-        break;
-    default:
-        for (int64_t i = 0; i < n; i++) stats_add(st, ttc_fid_high(w[i], TTC_FID_A_FULL));
-        break;
-    }
+    for (int64_t i = 0; i < n; i++) stats_add(st, weight_part_value(w[i], p));
 }
 
 /* Bytes of one packed part in either layout, [panels][k][32] floats or [panels][k/2][32]
@@ -189,21 +184,6 @@ static int part_bytes(int64_t panels, int64_t k, int bf16, size_t *bytes) {
     return 1;
 }
 
-/* Part p of the k values of one weight row, one loop per part (the mask constant inside). */
-static void part_row(const float *w, int64_t k, RtWeightPart p, float *out) {
-    switch (p) {
-    case RT_WPART_A0:
-        for (int64_t i = 0; i < k; i++) out[i] = ttc_fid_high(w[i], TTC_FID_A_HI);
-        break;
-    case RT_WPART_A1:
-        for (int64_t i = 0; i < k; i++) out[i] = ttc_fid_low(w[i], TTC_FID_A_LO_CLEAR);
-        break;
-    default:
-        for (int64_t i = 0; i < k; i++) out[i] = ttc_fid_high(w[i], TTC_FID_A_FULL);
-        break;
-    }
-}
-
 /* Packs part p of w[n, k] into dst; `row` is scratch for k + 1 floats. */
 static void pack_part(const float *w, int64_t n, int64_t k, RtWeightPart p, int bf16, int k_high, int64_t panels,
                       float *row, void *dst) {
@@ -213,10 +193,7 @@ static void pack_part(const float *w, int64_t n, int64_t k, RtWeightPart p, int 
     for (int64_t pan = 0; pan < panels; pan++)
         for (int j = 0; j < NR; j++) {
             int64_t r = pan * NR + j;
-            if (r < n)
-                part_row(w + r * k, k, p, row);
-            else
-                memset(row, 0, (size_t)k * sizeof *row); /* padding features */
+            for (int64_t kk = 0; kk < k; kk++) row[kk] = r < n ? weight_part_value(w[r * k + kk], p) : 0.0f;
             row[k] = 0.0f;                               /* an odd k's missing pair partner */
             if (!bf16)
                 for (int64_t kk = 0; kk < k; kk++) f[(pan * k + kk) * NR + j] = row[kk];
@@ -292,23 +269,136 @@ float rt_matmul_weight_value(const RtMatmulWeights *w, RtWeightPart p, int64_t j
 
 /* ---- activations ---- */
 
-/* Splits x[0..n) into the B parts that are non-NULL and describes each. */
-static void split_activations(const float *x, int64_t n, float *b[BPART_COUNT], PartStats st[BPART_COUNT]) {
-    for (int p = 0; p < BPART_COUNT; p++) stats_init(&st[p]);
-    for (int64_t i = 0; i < n; i++) {
-        if (b[BPART_B0]) stats_add(&st[BPART_B0], b[BPART_B0][i] = ttc_fid_high(x[i], TTC_FID_B_HI));
-        if (b[BPART_B2]) stats_add(&st[BPART_B2], b[BPART_B2][i] = ttc_fid_low(x[i], TTC_FID_B_LO_CLEAR));
-        if (b[BPART_BFULL]) stats_add(&st[BPART_BFULL], b[BPART_BFULL][i] = ttc_fid_high(x[i], TTC_FID_B_FULL));
+/* What decides how the terms of one call run, from one pass over x:
+ * - bfull_bf16: x & 0xFFFFE000 is a bf16 number everywhere (x's bits 15..13 are clear, as in
+ *   bf16 activations), so BFULL can go in bf16 pairs; B0 and B2 of a normal x always can;
+ * - b2_zero: every B2 part is 0 (the phases that read it add nothing);
+ * - tile_emin: per tile of MR rows, the least exponent field of a nonzero value, TILE_NONE when
+ *   all are zero, -1 when the tile holds a subnormal, infinite or NaN value. A part's lowest bit
+ *   is at least 2^(emin - 127 - 6) for B0 (x's bit 17) and 2^(emin - 127 - 10) for B2 and BFULL
+ *   (bit 13), which is what the VDPBF16PS condition needs (dot_min_emin). */
+enum { TILE_NONE = 0x1FF };
+
+typedef struct ActStats {
+    int bfull_bf16, b2_zero;
+    int32_t *tile_emin;
+} ActStats;
+
+/* The loops below run once per call over the whole activation, so they are written to
+ * vectorize: blocks of BLOCK values copied into local arrays, per-lane accumulators, no branches
+ * on data, and an AVX-512 variant (the per-lane shifts and selects need it to be wide). */
+#define BLOCK 16
+
+/* Folds the pattern u into the running statistics of act_stats. */
+static inline LOOP void act_fold(uint32_t u, uint32_t *emin, uint32_t *bad, uint32_t *low3, uint32_t *b2) {
+    uint32_t e = (u >> 23) & 0xFFu, mag = u & 0x7FFFFFFFu;
+    uint32_t ee = mag ? e : (uint32_t)TILE_NONE;
+    *emin = ee < *emin ? ee : *emin;
+    *bad |= (uint32_t)(e == 0 && mag != 0) | (uint32_t)(e == 0xFFu);
+    *low3 |= u & 0x0000E000u;
+    *b2 |= u & 0x0001E000u;
+}
+
+static inline LOOP void act_stats_loop(const float *x, int64_t m, int64_t k, ActStats *st) {
+    uint32_t low3 = 0, b2 = 0;
+    for (int64_t t0 = 0; t0 < m; t0 += MR) {
+        uint32_t emin[BLOCK], bad[BLOCK], l3[BLOCK], lb2[BLOCK];
+        for (int q = 0; q < BLOCK; q++) emin[q] = TILE_NONE, bad[q] = l3[q] = lb2[q] = 0;
+        for (int64_t i = t0; i < m && i < t0 + MR; i++) {
+            const float *xr = x + i * k;
+            int64_t c = 0;
+            for (; c + BLOCK <= k; c += BLOCK) {
+                uint32_t u[BLOCK];
+                memcpy(u, xr + c, sizeof u);
+                for (int q = 0; q < BLOCK; q++) act_fold(u[q], &emin[q], &bad[q], &l3[q], &lb2[q]);
+            }
+            for (; c < k; c++) act_fold(ttc_f32_bits(xr[c]), &emin[0], &bad[0], &l3[0], &lb2[0]);
+        }
+        uint32_t e = TILE_NONE, any_bad = 0;
+        for (int q = 0; q < BLOCK; q++) {
+            e = emin[q] < e ? emin[q] : e;
+            any_bad |= bad[q];
+            low3 |= l3[q];
+            b2 |= lb2[q];
+        }
+        st->tile_emin[t0 / MR] = any_bad ? -1 : (int32_t)e;
+    }
+    st->bfull_bf16 = low3 == 0;
+    st->b2_zero = b2 == 0; /* an infinity's bits 16..13 are clear; a NaN may only waste a term */
+}
+
+/* The B part `p` of x[0..n), the masks constant inside each loop. */
+static inline LOOP float act_part_value(float x, BPart p) {
+    return p == BPART_B0 ? ttc_fid_high(x, TTC_FID_B_HI)
+           : p == BPART_B2 ? ttc_fid_low(x, TTC_FID_B_LO_CLEAR)
+                           : ttc_fid_high(x, TTC_FID_B_FULL);
+}
+
+static inline LOOP void act_part_loop(const float *x, int64_t n, BPart p, float *out) {
+    int64_t i = 0;
+    for (; i + BLOCK <= n; i += BLOCK) {
+        float v[BLOCK], xs[BLOCK];
+        memcpy(xs, x + i, sizeof xs);
+        for (int q = 0; q < BLOCK; q++) v[q] = act_part_value(xs[q], p);
+        memcpy(out + i, v, sizeof v);
+    }
+    for (; i < n; i++) out[i] = act_part_value(x[i], p);
+}
+
+/* A part [m, k] as bf16 pairs [m, ceil(k/2)], the odd k's partner zero. Only the tiles that
+ * pass dot_min_emin read these words, and there every value is a bf16 number. */
+static inline LOOP void act_pairs_loop(const float *src, int64_t m, int64_t k, int k_high, uint32_t *dst) {
+    int64_t kp = (k + 1) / 2, full = k / 2;
+    for (int64_t i = 0; i < m; i++) {
+        const float *s = src + i * k;
+        uint32_t *d = dst + i * kp;
+        int64_t j = 0;
+        for (; j + BLOCK <= full; j += BLOCK) {
+            uint32_t u[2 * BLOCK], w[BLOCK];
+            memcpy(u, s + 2 * j, sizeof u);
+            if (k_high)
+                for (int q = 0; q < BLOCK; q++) w[q] = (u[2 * q] & 0xFFFF0000u) | u[2 * q + 1] >> 16;
+            else
+                for (int q = 0; q < BLOCK; q++) w[q] = (u[2 * q + 1] & 0xFFFF0000u) | u[2 * q] >> 16;
+            memcpy(d + j, w, sizeof w);
+        }
+        for (; j < full; j++) d[j] = pair_word(s[2 * j], s[2 * j + 1], k_high);
+        if (full < kp) d[full] = pair_word(s[2 * full], 0.0f, k_high);
     }
 }
 
-/* A part [m, k] as bf16 pairs [m, ceil(k/2)], the odd k's partner zero. */
-static void pair_rows(const float *src, int64_t m, int64_t k, int k_high, uint32_t *dst) {
-    int64_t kp = (k + 1) / 2;
-    for (int64_t i = 0; i < m; i++) {
-        const float *s = src + i * k;
-        for (int64_t j = 0; j < kp; j++) dst[i * kp + j] = pair_word(s[2 * j], 2 * j + 1 < k ? s[2 * j + 1] : 0.0f, k_high);
-    }
+/* The loops compiled per instruction set; act_loops picks a set. */
+typedef struct ActLoops {
+    void (*stats)(const float *x, int64_t m, int64_t k, ActStats *st);
+    void (*part)(const float *x, int64_t n, BPart p, float *out);
+    void (*pairs)(const float *s, int64_t m, int64_t k, int k_high, uint32_t *d);
+} ActLoops;
+
+static void act_stats_base(const float *x, int64_t m, int64_t k, ActStats *st) { act_stats_loop(x, m, k, st); }
+static void act_part_base(const float *x, int64_t n, BPart p, float *out) { act_part_loop(x, n, p, out); }
+static void act_pairs_base(const float *s, int64_t m, int64_t k, int k_high, uint32_t *d) {
+    act_pairs_loop(s, m, k, k_high, d);
+}
+static const ActLoops act_base = {act_stats_base, act_part_base, act_pairs_base};
+#ifdef HAVE_X86_VARIANTS
+static AVX512 void act_stats_avx512(const float *x, int64_t m, int64_t k, ActStats *st) {
+    act_stats_loop(x, m, k, st);
+}
+static AVX512 void act_part_avx512(const float *x, int64_t n, BPart p, float *out) { act_part_loop(x, n, p, out); }
+static AVX512 void act_pairs_avx512(const float *s, int64_t m, int64_t k, int k_high, uint32_t *d) {
+    act_pairs_loop(s, m, k, k_high, d);
+}
+static const ActLoops act_avx512 = {act_stats_avx512, act_part_avx512, act_pairs_avx512};
+#endif
+
+/* The least tile_emin with which term (b, a) may run through VDPBF16PS with the same bits as the
+ * fused multiply-add tiles (see the file comment): the lowest bits of the two parts multiply to
+ * at least 2^-126, and the B part itself is normal (B2's smallest is 2^(emin - 137)). */
+static int32_t dot_min_emin(BPart b, int32_t a_low_exp) {
+    int32_t sb = b == BPART_B0 ? 6 : 10, floor = b == BPART_B0 ? 1 : 11;
+    if (a_low_exp == INT_MAX) return floor; /* a part of zeros: every product is 0 */
+    int64_t need = (int64_t)sb + 1 - a_low_exp;
+    return need > floor ? (need > TILE_NONE ? TILE_NONE : (int32_t)need) : floor;
 }
 
 /* ---- the kernel ---- */
@@ -316,16 +406,20 @@ static void pair_rows(const float *src, int64_t m, int64_t k, int k_high, uint32
 enum { DEST_F32, DEST_BF16_RNE, DEST_BF16_TRUNC };
 
 /* How a term runs: both parts fp32-laid (F32); bf16-pair weights, fp32 activations (A16); both
- * bf16 pairs through VDPBF16PS (DOT). */
+ * bf16 pairs through VDPBF16PS (DOT) in the row tiles whose tile_emin reaches dot_min, A16 in
+ * the others. */
 typedef enum { TERM_F32, TERM_A16, TERM_DOT } TermKind;
 
 typedef struct Job {
     int64_t m, k;
     int nterms;
     TermKind kind[MAX_TERMS];
-    const void *b[MAX_TERMS]; /* activation part of each term: [m, k] floats or [m, k/2] pairs */
-    const void *a[MAX_TERMS]; /* packed weight part of each term */
-    int k_high;               /* bf16 pair layout (RtMatmulWeights.pair_k_high) */
+    const float *b[MAX_TERMS];       /* activation part of each term, [m, k] */
+    const uint32_t *pairs[MAX_TERMS]; /* DOT terms: the same part in bf16 pairs, [m, k/2] */
+    int32_t dot_min[MAX_TERMS];       /* DOT terms: dot_min_emin */
+    const int32_t *tile_emin;         /* ActStats.tile_emin */
+    const void *a[MAX_TERMS];         /* packed weight part of each term */
+    int k_high;                       /* bf16 pair layout (RtMatmulWeights.pair_k_high) */
     int dest;                 /* DEST_* */
     float *d;                 /* destination [m, ldd], starts at zero */
     int64_t ldd;
@@ -348,7 +442,7 @@ static inline LOOP float pair_second(uint32_t w, int k_high) { return ttc_bits_f
  * (a product is exact, so mul + add equals the fused multiply-add). */
 static inline LOOP void tile_portable(int rows, int klen, const Job *j, int t, int64_t i, int64_t c, int64_t p) {
     float acc[MR][NR];
-    const float *b = (const float *)j->b[t] + i * j->k + c;
+    const float *b = j->b[t] + i * j->k + c;
     for (int r = 0; r < rows; r++)
         for (int q = 0; q < NR; q++) acc[r][q] = 0.0f;
     if (j->kind[t] == TERM_F32) {
@@ -374,24 +468,7 @@ static inline LOOP void tile_portable(int rows, int klen, const Job *j, int t, i
         for (int q = 0; q < NR; q++) d[r * j->ldd + q] = dest_add(d[r * j->ldd + q], acc[r][q], j->dest);
 }
 
-static inline LOOP void job_portable(const Job *j) {
-    for (int64_t k0 = 0; k0 < j->k; k0 += KC) {
-        int64_t k1 = k0 + KC < j->k ? k0 + KC : j->k;
-        for (int64_t p = j->p0; p < j->p1; p++)
-            for (int64_t i = 0; i < j->m; i += MR) {
-                int rows = j->m - i < MR ? (int)(j->m - i) : MR;
-                for (int64_t c = k0; c < k1; c += CHUNK) {
-                    int klen = k1 - c < CHUNK ? (int)(k1 - c) : CHUNK;
-                    for (int t = 0; t < j->nterms; t++) tile_portable(rows, klen, j, t, i, c, p);
-                }
-            }
-    }
-}
-
-static void job_base(const Job *j) { job_portable(j); }
-
 #ifdef HAVE_X86_VARIANTS
-__attribute__((target("avx2"))) static void job_avx2(const Job *j) { job_portable(j); }
 
 /* s rounded to bf16 per DEST_* (ttc_bf16_rne_bits32 / ttc_bf16_trunc_bits32, 16 lanes). */
 static inline LOOP AVX512 __m512 dest_round512(__m512 s, int dest) {
@@ -484,20 +561,14 @@ static inline LOOP AVX512 void tile512(const int rows, int klen, const Job *j, i
 #pragma GCC unroll 8
     for (int r = 0; r < rows; r++) lo[r] = hi[r] = _mm512_setzero_ps();
     int64_t kp = (j->k + 1) / 2;
-    switch (j->kind[t]) {
-    case TERM_F32:
-        tile512_f32(rows, klen, (const float *)j->b[t] + i * j->k + c, j->k,
-                    (const float *)j->a[t] + (p * j->k + c) * NR, lo, hi);
-        break;
-    case TERM_A16:
-        tile512_a16(rows, klen, (const float *)j->b[t] + i * j->k + c, j->k,
-                    (const uint32_t *)j->a[t] + (p * kp + c / 2) * NR, j->k_high, lo, hi);
-        break;
-    case TERM_DOT:
-        tile512_dot(rows, klen, (const uint32_t *)j->b[t] + i * kp + c / 2, kp,
-                    (const uint32_t *)j->a[t] + (p * kp + c / 2) * NR, lo, hi);
-        break;
-    }
+    if (j->kind[t] == TERM_F32)
+        tile512_f32(rows, klen, j->b[t] + i * j->k + c, j->k, (const float *)j->a[t] + (p * j->k + c) * NR, lo, hi);
+    else if (j->kind[t] == TERM_DOT && j->tile_emin[i / MR] >= j->dot_min[t])
+        tile512_dot(rows, klen, j->pairs[t] + i * kp + c / 2, kp, (const uint32_t *)j->a[t] + (p * kp + c / 2) * NR, lo,
+                    hi);
+    else
+        tile512_a16(rows, klen, j->b[t] + i * j->k + c, j->k, (const uint32_t *)j->a[t] + (p * kp + c / 2) * NR,
+                    j->k_high, lo, hi);
     store_tile512(rows, lo, hi, j->d + i * j->ldd + p * NR, j->ldd, j->dest);
 }
 
@@ -514,8 +585,11 @@ static AVX512 void tile512_rows(int rows, int klen, const Job *j, int t, int64_t
     }
 }
 
-/* The same loop nest as job_portable around the AVX-512 tiles. */
-static AVX512 void job_avx512(const Job *j) {
+#endif
+
+/* The loop nest around the register tiles: `wide` (a constant in each variant below) picks the
+ * AVX-512 tiles, a call into AVX-512 code, or the portable tile, inlined into each variant. */
+static inline LOOP void job_loop(const Job *j, const int wide) {
     for (int64_t k0 = 0; k0 < j->k; k0 += KC) {
         int64_t k1 = k0 + KC < j->k ? k0 + KC : j->k;
         for (int64_t p = j->p0; p < j->p1; p++)
@@ -523,11 +597,24 @@ static AVX512 void job_avx512(const Job *j) {
                 int rows = j->m - i < MR ? (int)(j->m - i) : MR;
                 for (int64_t c = k0; c < k1; c += CHUNK) {
                     int klen = k1 - c < CHUNK ? (int)(k1 - c) : CHUNK;
-                    for (int t = 0; t < j->nterms; t++) tile512_rows(rows, klen, j, t, i, c, p);
+                    for (int t = 0; t < j->nterms; t++) {
+#ifdef HAVE_X86_VARIANTS
+                        if (wide) {
+                            tile512_rows(rows, klen, j, t, i, c, p);
+                            continue;
+                        }
+#endif
+                        tile_portable(rows, klen, j, t, i, c, p);
+                    }
                 }
             }
     }
 }
+
+static void job_base(const Job *j) { job_loop(j, 0); }
+#ifdef HAVE_X86_VARIANTS
+__attribute__((target("avx2"))) static void job_avx2(const Job *j) { job_loop(j, 0); }
+static void job_avx512(const Job *j) { job_loop(j, 1); }
 #endif
 
 /* ---- switches ---- */
@@ -609,6 +696,7 @@ static void run_parallel(const Job *whole) {
     /* Helpers may run anywhere but on the caller's CPU: left to itself the scheduler often
      * starts a new thread on its parent's busy CPU and moves it only after a millisecond or two,
      * which is the length of a whole bert-base matmul. */
+#ifdef __linux__
     cpu_set_t others;
     int here = sched_getcpu();
     int keep_off = here >= 0 && here < CPU_SETSIZE && sched_getaffinity(0, sizeof others, &others) == 0;
@@ -616,10 +704,13 @@ static void run_parallel(const Job *whole) {
         CPU_CLR(here, &others);
         keep_off = CPU_COUNT(&others) > 0;
     }
+#endif
     for (int64_t i = 1; i < t; i++) {
         pthread_attr_t attr;
         int have_attr = pthread_attr_init(&attr) == 0;
+#ifdef __linux__
         if (have_attr && keep_off) pthread_attr_setaffinity_np(&attr, sizeof others, &others);
+#endif
         started[i] = pthread_create(&tid[i], have_attr ? &attr : NULL, job_thread, &jobs[i]) == 0;
         if (have_attr) pthread_attr_destroy(&attr);
     }
@@ -634,17 +725,11 @@ static void run_parallel(const Job *whole) {
 
 /* ---- the call ---- */
 
-static void *alloc_words(int64_t n) {
-    size_t bytes = ((size_t)(n > 0 ? n : 1) * 4 + 63) / 64 * 64;
-    return aligned_alloc(64, bytes);
-}
-
-/* Whether term (b, a) may run through VDPBF16PS with the same bits as the FMA tiles (see the
- * file comment): both parts bf16, no subnormal operand, every product a multiple of 2^-126. */
-static int dot_exact(const PartStats *b, const RtMatmulWeights *w, RtWeightPart a) {
-    if (!b->bf16 || !w->part_bf16[a] || !b->normal || !w->part_normal[a]) return 0;
-    if (b->low_exp == INT_MAX || w->part_low_exp[a] == INT_MAX) return 1; /* a part of zeros */
-    return (int64_t)b->low_exp + w->part_low_exp[a] >= -126;
+static const ActLoops *act_loops(void) {
+#ifdef HAVE_X86_VARIANTS
+    if (use_isa(RT_ISA_AVX512)) return &act_avx512;
+#endif
+    return &act_base;
 }
 
 TtcStatus rt_matmul_emul(const float *x, int64_t m, const RtMatmulWeights *w, const float *bias,
@@ -653,48 +738,69 @@ TtcStatus rt_matmul_emul(const float *x, int64_t m, const RtMatmulWeights *w, co
     if (m <= 0 || n <= 0) return TTC_OK;
     Term terms[MAX_TERMS];
     int nterms = mode_terms(mode, terms);
-    unsigned bneed = 0;
-    for (int t = 0; t < nterms; t++) {
+    for (int t = 0; t < nterms; t++)
         if (!w->part[terms[t].a] && !(terms[t].a == RT_WPART_A1 && w->a1_zero)) return TTC_E_INTERNAL;
-        bneed |= 1u << terms[t].b;
-    }
-    /* The destination: `out` itself when its rows are whole panels, else a padded scratch. */
-    int64_t ldd = w->panels * NR;
-    float *d = ldd == n ? out : alloc_words(m * ldd);
-    float *bp[BPART_COUNT] = {0};
-    uint32_t *pairs[BPART_COUNT] = {0};
-    TtcStatus rc = d ? TTC_OK : TTC_E_INTERNAL;
-    for (int p = 0; p < BPART_COUNT && rc == TTC_OK; p++)
-        if ((bneed >> p) & 1u && k > 0 && !(bp[p] = alloc_words(m * k))) rc = TTC_E_INTERNAL;
-    if (rc != TTC_OK) goto done;
-    memset(d, 0, (size_t)(m * ldd) * sizeof(float));
-    if (k > 0) {
-        PartStats st[BPART_COUNT];
-        split_activations(x, m * k, bp, st);
-        int dot = use_isa(RT_ISA_AVX512) && dot_pair_order() != 0 && (dot_pair_order() == 1) == (w->pair_k_high != 0);
-        Job job = {.m = m, .k = k, .k_high = w->pair_k_high, .d = d, .ldd = ldd, .p0 = 0, .p1 = w->panels};
-        job.dest = mode->fp32_acc ? DEST_F32 : mode->dest_round == RT_DEST_TRUNCATE ? DEST_BF16_TRUNC : DEST_BF16_RNE;
-        for (int t = 0; t < nterms; t++) {
-            BPart b = terms[t].b;
-            RtWeightPart a = terms[t].a;
-            /* A term whose operand part is zero everywhere adds +0 to every chunk: it cannot
-             * change the destination (which is never -0), so it is skipped. */
-            if ((a == RT_WPART_A1 && w->a1_zero) || st[b].zero) continue;
-            TermKind kind = !w->part_bf16[a] ? TERM_F32 : dot && dot_exact(&st[b], w, a) ? TERM_DOT : TERM_A16;
-            if (kind == TERM_DOT && !pairs[b]) {
-                if (!(pairs[b] = alloc_words(m * kp))) {
-                    rc = TTC_E_INTERNAL;
-                    goto done;
-                }
-                pair_rows(bp[b], m, k, w->pair_k_high, pairs[b]);
-            }
-            job.kind[job.nterms] = kind;
-            job.b[job.nterms] = kind == TERM_DOT ? (const void *)pairs[b] : (const void *)bp[b];
-            job.a[job.nterms] = w->part[a];
-            job.nterms++;
+    ActStats st = {.bfull_bf16 = 0, .b2_zero = 1, .tile_emin = malloc((size_t)((m + MR - 1) / MR) * sizeof(int32_t))};
+    if (!st.tile_emin) return TTC_E_INTERNAL;
+    const ActLoops *loops = act_loops();
+    if (k > 0) loops->stats(x, m, k, &st);
+
+    /* Plan the terms: which run, how, and which activation parts (and pairs) they read. */
+    int dot = use_isa(RT_ISA_AVX512) && dot_pair_order() != 0 && (dot_pair_order() == 1) == (w->pair_k_high != 0);
+    Job job = {.m = m, .k = k, .k_high = w->pair_k_high, .tile_emin = st.tile_emin, .p0 = 0, .p1 = w->panels};
+    job.dest = mode->fp32_acc ? DEST_F32 : mode->dest_round == RT_DEST_TRUNCATE ? DEST_BF16_TRUNC : DEST_BF16_RNE;
+    BPart job_b[MAX_TERMS];
+    unsigned need_part = 0, need_pairs = 0;
+    for (int t = 0; t < nterms && k > 0; t++) {
+        BPart b = terms[t].b;
+        RtWeightPart a = terms[t].a;
+        /* A term whose operand part is zero everywhere adds +0 to every chunk: it cannot change
+         * the destination (which is never -0), so it is skipped. */
+        if ((a == RT_WPART_A1 && w->a1_zero) || (b == BPART_B2 && st.b2_zero)) continue;
+        TermKind kind = !w->part_bf16[a] ? TERM_F32 : TERM_A16;
+        if (kind == TERM_A16 && dot && w->part_normal[a] && (b != BPART_BFULL || st.bfull_bf16)) {
+            kind = TERM_DOT;
+            need_pairs |= 1u << b;
+            job.dot_min[job.nterms] = dot_min_emin(b, w->part_low_exp[a]);
         }
-        if (job.nterms) run_parallel(&job);
+        need_part |= 1u << b;
+        job.kind[job.nterms] = kind;
+        job.a[job.nterms] = w->part[a];
+        job_b[job.nterms++] = b;
     }
+
+    /* One scratch block for everything: one allocation per call keeps glibc reusing the same
+     * heap memory instead of mapping (and page-faulting) fresh pages for each buffer. The
+     * destination is `out` itself when its rows are whole panels, else a padded part of it. */
+    int64_t ldd = w->panels * NR;
+    size_t words = ldd == n ? 0 : (size_t)(m * ldd);
+    size_t part_at[BPART_COUNT], pairs_at[BPART_COUNT];
+    for (int p = 0; p < BPART_COUNT; p++) {
+        part_at[p] = words;
+        words += (need_part >> p) & 1u ? ((size_t)(m * k) + 15) / 16 * 16 : 0;
+        pairs_at[p] = words;
+        words += (need_pairs >> p) & 1u ? ((size_t)(m * kp) + 15) / 16 * 16 : 0;
+    }
+    uint32_t *scratch = words ? aligned_alloc(64, words * 4) : NULL;
+    if (words && !scratch) {
+        free(st.tile_emin);
+        return TTC_E_INTERNAL;
+    }
+    float *d = ldd == n ? out : (float *)scratch;
+    memset(d, 0, (size_t)(m * ldd) * sizeof(float));
+    for (int p = 0; p < BPART_COUNT; p++) {
+        if ((need_part >> p) & 1u) loops->part(x, m * k, (BPart)p, (float *)(scratch + part_at[p]));
+        if ((need_pairs >> p) & 1u)
+            loops->pairs((float *)(scratch + part_at[p]), m, k, w->pair_k_high, scratch + pairs_at[p]);
+    }
+    for (int t = 0; t < job.nterms; t++) {
+        job.b[t] = (const float *)(scratch + part_at[job_b[t]]);
+        job.pairs[t] = scratch + pairs_at[job_b[t]];
+    }
+    job.d = d;
+    job.ldd = ldd;
+    if (job.nterms) run_parallel(&job);
+
     for (int64_t i = 0; i < m; i++) {
         float *o = out + i * n;
         const float *di = d + i * ldd;
@@ -703,11 +809,7 @@ TtcStatus rt_matmul_emul(const float *x, int64_t m, const RtMatmulWeights *w, co
         else if (d != out)
             memcpy(o, di, (size_t)n * sizeof(float));
     }
-done:
-    for (int p = 0; p < BPART_COUNT; p++) {
-        free(bp[p]);
-        free(pairs[p]);
-    }
-    if (d != out) free(d);
-    return rc;
+    free(scratch);
+    free(st.tile_emin);
+    return TTC_OK;
 }

@@ -9,14 +9,16 @@
  * for the kernel; activations are split once per call. The phase sum then runs as ordinary
  * float matrix products over the parts, chunk by chunk:
  *
- *   fp32 destination (one product per term; see matmul_emul.c for why this is exact)
+ *   fp32 destination: phases merged into fewer terms (the same exact products, summed in
+ *   another order: fp32 reassociation only, see matmul_emul.c)
  *     LoFi  B0 A0          HiFi2  B0 (A0+A1)          HiFi3  B0 (A0+A1) + B2 A0
  *     HiFi4 (B0+B2)(A0+A1)
  *   bf16 destination: each phase p (B part p&2, A part p&1) is added to the destination
  *     separately and the destination is rounded to bf16 after each addition, per 32-k chunk.
  *
  * Results do not depend on the instruction set or the number of threads: every variant sums
- * each chunk in k order and threads split output columns, never k. */
+ * each chunk in k order from +0, threads split output columns, never k, and the AVX512-BF16
+ * dot-product path runs only where it gives the same bits (matmul_emul.c). */
 #ifndef TTC_MATMUL_EMUL_H
 #define TTC_MATMUL_EMUL_H
 
@@ -26,7 +28,7 @@
 /* Rounding of a bf16 destination after each accumulation step (the device's is not public). */
 typedef enum { RT_DEST_NEAREST_EVEN = 0, RT_DEST_TRUNCATE = 1 } RtDestRounding;
 
-/* The weight parts a kernel can use, packed [panels][k][32] (see RtMatmulWeights). */
+/* The weight parts a kernel can use (see RtMatmulWeights for how they are packed). */
 typedef enum {
     RT_WPART_A0,   /* A_bits(w, 0): w & 0xFFF80000 */
     RT_WPART_A1,   /* A_bits(w, 1): w - (w & 0xFFF83FFF) */
@@ -49,7 +51,7 @@ typedef struct RtMatmulWeights {
     const void *part[RT_WPART_COUNT]; /* NULL when not prepared; AFULL may alias A0 */
     uint8_t part_bf16[RT_WPART_COUNT]; /* layout of each part: 1 bf16 pairs, 0 fp32 */
     int32_t part_low_exp[RT_WPART_COUNT]; /* see matmul_emul.c: PartStats */
-    uint8_t part_normal[RT_WPART_COUNT];
+    uint8_t part_normal[RT_WPART_COUNT];  /* no subnormal value in the part */
 } RtMatmulWeights;
 
 typedef struct RtMatmulMode {

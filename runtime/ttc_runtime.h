@@ -33,6 +33,11 @@ void ttc_model_from_plan(TtcModel *m, TtcPlan *plan);
 TtcStatus ttc_model_load_weights(TtcModel *m, const char *safetensors_path, int keep_fp32, TtcError *err);
 /* Values are a pure function of (seed, tensor name): reordering a plan does not change them. */
 TtcStatus ttc_model_random_weights(TtcModel *m, uint64_t seed, int keep_fp32, TtcError *err);
+/* The weights a command line names: exactly one of `weights_path` (--weights FILE) and
+ * `seed_text` (--random-weights SEED, a whole number); NULL for the one not given. `who` names
+ * the program in the error when both or neither are given. */
+TtcStatus ttc_model_load_weights_arg(TtcModel *m, const char *weights_path, const char *seed_text, int keep_fp32,
+                                     const char *who, TtcError *err);
 void ttc_model_close(TtcModel *m);
 
 typedef struct TtcInputs {
@@ -65,6 +70,12 @@ typedef struct TtcSession {
 } TtcSession;
 
 TtcStatus ttc_session_init(TtcSession *s, TtcModel *m, const TtcRunOptions *opt, TtcError *err);
+/* The checks in front of ttc_forward and ttc_decode_step, for callers that run the entry points
+ * some other way (generated code): inputs within the bounds of the plan's first entry point and
+ * ids within the vocabulary; a decode step on a decoder, after a prompt, with room left in the
+ * KV cache and `ids` (s->batch of them) within the vocabulary. */
+TtcStatus ttc_check_inputs(const TtcPlan *p, const TtcInputs *in, TtcError *err);
+TtcStatus ttc_check_decode_step(const TtcSession *s, const int32_t *ids, TtcError *err);
 /* Checks the inputs against the plan's bounds and the vocabulary, then runs every op of the
  * first entry point (encoders: the forward; decoders: prefill, which starts a new KV cache). */
 TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err);

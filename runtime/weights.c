@@ -156,6 +156,22 @@ TtcStatus ttc_model_random_weights(TtcModel *m, uint64_t seed, int keep_fp32, Tt
     return rc;
 }
 
+/* --weights and --random-weights are alternatives: with both, which one ran would be a guess. */
+TtcStatus ttc_model_load_weights_arg(TtcModel *m, const char *weights_path, const char *seed_text, int keep_fp32,
+                                     const char *who, TtcError *err) {
+    if (!!weights_path == !!seed_text) {
+        ttc_fail(err, TTC_E_USER, "%s: give exactly one of --weights and --random-weights", who);
+        ttc_hint(err, "--weights model.safetensors, or --random-weights 1 to try the plan without a checkpoint");
+        return TTC_E_USER;
+    }
+    if (weights_path) return ttc_model_load_weights(m, weights_path, keep_fp32, err);
+    char *end;
+    unsigned long long seed = strtoull(seed_text, &end, 10);
+    if (*end || end == seed_text || *seed_text == '-')
+        return ttc_fail(err, TTC_E_USER, "--random-weights: '%s' is not a whole number", seed_text);
+    return ttc_model_random_weights(m, seed, keep_fp32, err);
+}
+
 void ttc_model_close(TtcModel *m) {
     free_tables(m);
     ttc_plan_free(&m->plan);

@@ -15,31 +15,20 @@ Exit status: 0 every output within bounds, 1 a mismatch or any error, 77 torch/n
 """
 
 import argparse
-import io
-import json
 import math
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 
-EXIT_OK, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Exits 77 (skipped) when python3-torch, python3-numpy or python3-yaml is missing.
+from ttc_torch_common import (REPO_ROOT, CheckError, SelfTestChecks, add_run_arguments,
+                              encode_weights, load_output, load_yaml, metrics, read_safetensors,
+                              require_ttc_and_overlay, rounded_weights, run_main, run_ttc,
+                              save_npy, write_safetensors)
 
-# Debian's python3-torch depends on python3-numpy and python3-yaml, so all three are there or
-# the check cannot run at all.
-try:
-    import numpy as np
-    import torch
-    import torch.nn.functional as F
-    import yaml
-except ImportError as e:
-    print("SKIP: python3-torch not installed (%s; run with /usr/bin/python3, "
-          "needs python3-torch, python3-numpy and python3-yaml)" % e)
-    sys.exit(EXIT_SKIP)
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import numpy as np
+import torch
+import torch.nn.functional as F
 
 # The input shape the check runs at: batch 2, seq 16, and the second sequence padded so the
 # attention mask matters (its last PAD_TOKENS positions have mask 0).
@@ -56,20 +45,6 @@ BATCH, SEQ, PAD_TOKENS = 2, 16, 5
 # DESIGN.md section 8 sets for the reference overlay; on its own it would miss the mask bug.
 MIN_PCC = 0.9999
 MAX_ABS_ERR = 1e-3
-
-
-class CheckError(Exception):
-    """A user-facing error: printed as 'error: ...' and the tool exits 1."""
-
-
-def load_yaml(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
-    except OSError as e:
-        raise CheckError("cannot read spec '%s': %s" % (path, e.strerror))
-    except yaml.YAMLError as e:
-        raise CheckError("spec '%s' is not valid YAML: %s" % (path, e))
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,7 +141,7 @@ def bert_config_from_spec(spec, path):
 
 
 # --------------------------------------------------------------------------------------------
-# Weights: Hugging Face names, seeded values; and a minimal safetensors writer / reader.
+# Weights: Hugging Face names, seeded values (the file formats are ttc_torch_common's).
 # --------------------------------------------------------------------------------------------
 
 def make_weights(cfg, seed):
@@ -212,89 +187,6 @@ def make_weights(cfg, seed):
     return w
 
 
-def bf16_bits(t):
-    """float32 tensor -> uint16 numpy array of bfloat16 bits, rounded to nearest even.
-    Done on the bit pattern (not via torch.bfloat16) so the file content is explicit here."""
-    bits = t.contiguous().numpy().view(np.uint32).astype(np.uint64)
-    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16  # no NaN/Inf among these weights
-    return rounded.astype(np.uint16)
-
-
-def bf16_bits_to_f32(bits):
-    return torch.from_numpy((bits.astype(np.uint32) << 16).view(np.float32))
-
-
-def atomic_write(path, chunks):
-    """Writes the byte chunks to path through a temp file in the same directory, renamed over
-    path only when complete, so a failure never leaves a partial file behind."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def write_safetensors(path, tensors):
-    """tensors: {name: (dtype string as in the format, shape, little-endian bytes)}.
-    Layout: u64 LE header length, JSON header padded with spaces to a multiple of 8 (so the data
-    section is 8-aligned), then each tensor's bytes back to back in header order."""
-    header, offset = {"__metadata__": {"format": "pt"}}, 0
-    for name, (dtype, shape, data) in tensors.items():
-        header[name] = {"dtype": dtype, "shape": list(shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    atomic_write(path, [len(text).to_bytes(8, "little"), text]
-                 + [data for (_, _, data) in tensors.values()])
-
-
-def read_safetensors(path):
-    """The inverse, for --self-test: {name: (dtype, shape, bytes)}; checks the layout rules."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    n = int.from_bytes(blob[:8], "little")
-    if n % 8 or 8 + n > len(blob):
-        raise CheckError("%s: bad header length %d" % (path, n))
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    data, out, end = blob[8 + n:], {}, 0
-    sizes = {"F32": 4, "BF16": 2, "I64": 8}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, stop = info["data_offsets"]
-        if begin != end or stop - begin != sizes[info["dtype"]] * math.prod(info["shape"]):
-            raise CheckError("%s: tensor '%s' has inconsistent data_offsets" % (path, name))
-        out[name] = (info["dtype"], tuple(info["shape"]), data[begin:stop])
-        end = stop
-    if end != len(data):
-        raise CheckError("%s: %d trailing bytes after the last tensor" % (path, len(data) - end))
-    return out
-
-
-def encode_weights(weights, dtype):
-    """dtype 'F32' or 'BF16' for float tensors (integer tensors stay I64)."""
-    out = {}
-    for name, t in weights.items():
-        if t.dtype == torch.int64:
-            out[name] = ("I64", t.shape, t.numpy().astype("<i8").tobytes())
-        elif dtype == "BF16":
-            out[name] = ("BF16", t.shape, bf16_bits(t).astype("<u2").tobytes())
-        else:
-            out[name] = ("F32", t.shape, t.numpy().astype("<f4").tobytes())
-    return out
-
-
-def bf16_rounded(weights):
-    """The weights exactly as a BF16 file stores them, widened back to float32."""
-    return {name: (t if t.dtype == torch.int64 else bf16_bits_to_f32(bf16_bits(t)))
-            for name, t in weights.items()}
-
-
 def make_inputs(cfg, seed):
     """ids [B, S] random in [1, vocab), token types 0 then 1 (two segments, as for a sentence
     pair), mask 1 except the last PAD_TOKENS positions of the last sequence, whose ids and token
@@ -310,12 +202,6 @@ def make_inputs(cfg, seed):
             token_types[b, valid // 2:valid] = 1
         ids[b, valid:] = 0
     return ids, token_types, mask
-
-
-def save_npy(path, array):
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    atomic_write(path, [buffer.getvalue()])
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,13 +268,6 @@ def bert_forward(cfg, weights, ids, token_types, mask):
 # Comparison.
 # --------------------------------------------------------------------------------------------
 
-def metrics(got, want):
-    """(PCC, max abs error) of two tensors, computed in float64."""
-    got64 = np.asarray(got, np.float64).ravel()
-    want64 = np.asarray(want, np.float64).ravel()
-    return float(np.corrcoef(got64, want64)[0, 1]), float(np.abs(got64 - want64).max())
-
-
 def compare(name, got, want):
     """Prints PCC and max abs error of got vs want; returns True when both are within bounds."""
     got, want = got.numpy(), want.numpy()
@@ -407,37 +286,9 @@ def compare(name, got, want):
     return ok
 
 
-def load_output(path, shape):
-    if not os.path.exists(path):
-        raise CheckError("ttc run exited 0 but did not write %s" % path)
-    array = np.load(path)
-    if array.dtype != np.float32 or tuple(array.shape) != tuple(shape):
-        raise CheckError("%s: expected float32 %s, got %s %s"
-                         % (path, list(shape), array.dtype, list(array.shape)))
-    return torch.from_numpy(array)
-
-
-def run_ttc(args, what):
-    print("$ " + " ".join(args), flush=True)
-    try:
-        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
-    except OSError as e:
-        raise CheckError("cannot run %s: %s" % (args[0], e.strerror))
-    except subprocess.TimeoutExpired:
-        raise CheckError("%s timed out after 600 s" % what)
-    if proc.returncode != 0:
-        raise CheckError("%s failed (exit %d):\n%s%s" % (
-            what, proc.returncode, proc.stdout.decode(errors="replace"),
-            proc.stderr.decode(errors="replace")))
-
-
 def cross_check(opts, workdir):
     cfg = bert_config_from_spec(load_yaml(opts.spec), opts.spec)
-    if not (os.path.isfile(opts.ttc) and os.access(opts.ttc, os.X_OK)):
-        raise CheckError("ttc binary '%s' not found or not executable "
-                         "(build it, or pass --ttc / set TTC_BIN)" % opts.ttc)
-    if not os.path.isfile(opts.hw):
-        raise CheckError("hardware overlay '%s' not found" % opts.hw)
+    require_ttc_and_overlay(opts)
     print("spec %s: %d layers, hidden %d, heads %d, ffn %d, vocab %d; batch %d, seq %d, seed %d"
           % (opts.spec, len(cfg["layers"]), cfg["hidden"], cfg["layers"][0]["heads"],
              cfg["layers"][0]["ffn"], cfg["vocab"], BATCH, SEQ, opts.seed))
@@ -457,7 +308,7 @@ def cross_check(opts, workdir):
              "--seq", str(SEQ), "-o", f("bert.plan")], "ttc compile")
     ok = True
     for label, file_dtype, ref_weights in (("f32", "F32", weights),
-                                           ("bf16", "BF16", bf16_rounded(weights))):
+                                           ("bf16", "BF16", rounded_weights(weights, "BF16"))):
         outputs = ["--output", f("hidden-%s.npy" % label)]
         if cfg["pooler"]:
             outputs += ["--output-pooled", f("pooled-%s.npy" % label)]
@@ -484,12 +335,7 @@ def cross_check(opts, workdir):
 # --------------------------------------------------------------------------------------------
 
 def self_test(opts, workdir):
-    ok = True
-
-    def check(name, passed, detail=""):
-        nonlocal ok
-        ok &= bool(passed)
-        print("%s %s%s" % ("ok  " if passed else "FAIL", name, (": " + detail) if detail else ""))
+    check = SelfTestChecks()
 
     cfg = bert_config_from_spec(load_yaml(opts.spec), opts.spec)
 
@@ -503,7 +349,7 @@ def self_test(opts, workdir):
         expected = {name: (d, tuple(shape), b) for name, (d, shape, b) in encoded.items()}
         check("safetensors %s round trip (%d tensors, %d bytes)"
               % (dtype, len(back), os.path.getsize(path)), back == expected)
-    mine = bf16_rounded(weights)
+    mine = rounded_weights(weights, "BF16")
     check("bf16 rounding equals torch's float32->bfloat16 (round to nearest even)",
           all(torch.equal(mine[k], t.to(torch.bfloat16).to(torch.float32))
               for k, t in weights.items() if t.dtype == torch.float32))
@@ -592,7 +438,7 @@ def self_test(opts, workdir):
             print("     %-27s %s  %s" % (
                 name, " / ".join("PCC %.6f max abs %.1e" % f for f in figures),
                 "caught" if caught else "NOT caught by the bounds"))
-    return ok
+    return check.ok
 
 
 # --------------------------------------------------------------------------------------------
@@ -604,16 +450,7 @@ def parse_args(argv):
         epilog="Exit status: 0 pass, 1 mismatch or error, 77 python3-torch/numpy not installed.")
     ap.add_argument("--spec", default=os.path.join(REPO_ROOT, "specs", "tiny-bert.yaml"),
                     help="BERT-style ArchitectureSpec (default: specs/tiny-bert.yaml)")
-    ap.add_argument("--hw", default=os.path.join(REPO_ROOT, "specs", "hw", "reference.yaml"),
-                    help="hardware overlay (default: specs/hw/reference.yaml, the fp32 one)")
-    ap.add_argument("--ttc", default=os.environ.get("TTC_BIN") or
-                    os.path.join(REPO_ROOT, "build", "ttc"),
-                    help="ttc binary (default: $TTC_BIN, else build/ttc)")
-    ap.add_argument("--workdir", help="where weights, inputs, plan and outputs go "
-                    "(default: a fresh temporary directory, removed at the end)")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary work directory")
-    ap.add_argument("--seed", type=int, default=1234,
-                    help="seed for weights and inputs (default 1234)")
+    add_run_arguments(ap, "weights, inputs, plan and outputs")
     ap.add_argument("--self-test", action="store_true",
                     help="check this tool's safetensors and .npy writing and its torch "
                          "reference against torch.nn modules, and print how far typical bugs "
@@ -623,44 +460,10 @@ def parse_args(argv):
 
 def main(argv):
     opts = parse_args(argv)
-    sys.stdout.reconfigure(line_buffering=True)  # keep our lines in order with ttc's and stderr
-    opts.spec, opts.hw, opts.ttc = (os.path.abspath(p) for p in (opts.spec, opts.hw, opts.ttc))
-    # ctest ends a test that times out with SIGTERM: turn it into an exception so that the
-    # `finally` below removes the temporary directory (and subprocess.run kills ttc).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_FAIL))
-    temporary = opts.workdir is None
-    try:
-        if temporary:
-            workdir = tempfile.mkdtemp(prefix="ttc-torch-bert-")
-        else:
-            workdir = os.path.abspath(opts.workdir)
-            os.makedirs(workdir, exist_ok=True)
-    except OSError as e:
-        print("error: cannot create work directory: %s" % e, file=sys.stderr)
-        return EXIT_FAIL
-    try:
-        torch.set_grad_enabled(False)
-        ok = (self_test if opts.self_test else cross_check)(opts, workdir)
-    except CheckError as e:
-        print("error: %s" % e, file=sys.stderr)
-        return EXIT_FAIL
-    finally:
-        if temporary and not opts.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        elif temporary:
-            print("work directory kept: %s" % workdir)
-    if ok and opts.self_test:
-        print("PASS: self-test")
-        return EXIT_OK
-    if ok:
-        print("PASS: every output within PCC >= %g and max abs err <= %g" % (MIN_PCC, MAX_ABS_ERR))
-        return EXIT_OK
-    if opts.self_test:
-        print("FAIL: self-test", file=sys.stderr)
-    else:
-        print("FAIL: ttc differs from the PyTorch reference beyond PCC >= %g or max abs err > %g"
-              % (MIN_PCC, MAX_ABS_ERR), file=sys.stderr)
-    return EXIT_FAIL
+    return run_main(opts, "ttc-torch-bert-", self_test, cross_check, lambda ok: (
+        "PASS: every output within PCC >= %g and max abs err <= %g" % (MIN_PCC, MAX_ABS_ERR),
+        "FAIL: ttc differs from the PyTorch reference beyond PCC >= %g or max abs err > %g"
+        % (MIN_PCC, MAX_ABS_ERR)))
 
 
 if __name__ == "__main__":

@@ -29,31 +29,21 @@ Exit status: 0 every check within bounds, 1 a mismatch or any error, 77 torch/nu
 
 import argparse
 import copy
-import io
-import json
 import math
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 
-EXIT_OK, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Exits 77 (skipped) when python3-torch, python3-numpy or python3-yaml is missing.
+from ttc_torch_common import (EXIT_FAIL, REPO_ROOT, CheckError, SelfTestChecks, add_run_arguments,
+                              atomic_write, encode_weights, load_output, load_yaml, metrics,
+                              read_safetensors, require_ttc_and_overlay, rounded_weights, run_main,
+                              run_ttc, save_npy, write_safetensors)
 
-# Debian's python3-torch depends on python3-numpy and python3-yaml, so all three are there or
-# the check cannot run at all.
-try:
-    import numpy as np
-    import torch
-    import torch.nn.functional as F
-    import yaml
-except ImportError as e:
-    print("SKIP: python3-torch not installed (%s; run with /usr/bin/python3, "
-          "needs python3-torch, python3-numpy and python3-yaml)" % e)
-    sys.exit(EXIT_SKIP)
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import numpy as np
+import torch
+import torch.nn.functional as F
+import yaml
 
 # The shapes the check runs at. The plan is compiled for --batch 2 --seq 16 --max-seq 32: the
 # prefill check fills the plan (2 prompts x 16 tokens); greedy generation runs batch 1 from a
@@ -93,20 +83,6 @@ ABS_FLOOR = 1e-5  # fp32 noise (~1e-7 here) with headroom, should the cut change
 # The overlay the computed bound models (DESIGN.md section 4's reference overlay).
 REFERENCE_DEFAULTS = {"activation_dtype": "fp32", "weight_dtype": "fp32",
                       "math_fidelity": "HiFi4", "fp32_dest_acc": True}
-
-
-class CheckError(Exception):
-    """A user-facing error: printed as 'error: ...' and the tool exits 1."""
-
-
-def load_yaml(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
-    except OSError as e:
-        raise CheckError("cannot read spec '%s': %s" % (path, e.strerror))
-    except yaml.YAMLError as e:
-        raise CheckError("spec '%s' is not valid YAML: %s" % (path, e))
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,7 +353,7 @@ def write_yaml(path, spec, comment):
 
 
 # --------------------------------------------------------------------------------------------
-# Weights: Hugging Face names, seeded values; and a minimal safetensors writer / reader.
+# Weights: Hugging Face names, seeded values (the file formats are ttc_torch_common's).
 # --------------------------------------------------------------------------------------------
 
 Q_K_SCALE = 8.0
@@ -425,99 +401,10 @@ def make_weights(cfg, seed):
     return w
 
 
-def bf16_bits(t):
-    """float32 tensor -> uint16 numpy array of bfloat16 bits, rounded to nearest even.
-    Done on the bit pattern (not via torch.bfloat16) so the file content is explicit here."""
-    bits = t.contiguous().numpy().view(np.uint32).astype(np.uint64)
-    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16  # no NaN/Inf among these weights
-    return rounded.astype(np.uint16)
-
-
-def bf16_bits_to_f32(bits):
-    return torch.from_numpy((bits.astype(np.uint32) << 16).view(np.float32))
-
-
-def atomic_write(path, chunks):
-    """Writes the byte chunks to path through a temp file in the same directory, renamed over
-    path only when complete, so a failure never leaves a partial file behind."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def write_safetensors(path, tensors):
-    """tensors: {name: (dtype string as in the format, shape, little-endian bytes)}.
-    Layout: u64 LE header length, JSON header padded with spaces to a multiple of 8 (so the data
-    section is 8-aligned), then each tensor's bytes back to back in header order."""
-    header, offset = {"__metadata__": {"format": "pt"}}, 0
-    for name, (dtype, shape, data) in tensors.items():
-        header[name] = {"dtype": dtype, "shape": list(shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    atomic_write(path, [len(text).to_bytes(8, "little"), text]
-                 + [data for (_, _, data) in tensors.values()])
-
-
-def read_safetensors(path):
-    """The inverse, for --self-test: {name: (dtype, shape, bytes)}; checks the layout rules."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    n = int.from_bytes(blob[:8], "little")
-    if n % 8 or 8 + n > len(blob):
-        raise CheckError("%s: bad header length %d" % (path, n))
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    data, out, end = blob[8 + n:], {}, 0
-    sizes = {"F32": 4, "BF16": 2, "F16": 2}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, stop = info["data_offsets"]
-        if begin != end or stop - begin != sizes[info["dtype"]] * math.prod(info["shape"]):
-            raise CheckError("%s: tensor '%s' has inconsistent data_offsets" % (path, name))
-        out[name] = (info["dtype"], tuple(info["shape"]), data[begin:stop])
-        end = stop
-    if end != len(data):
-        raise CheckError("%s: %d trailing bytes after the last tensor" % (path, len(data) - end))
-    return out
-
-
 # The weights files each variant gets: (label, safetensors dtype, keep the 'model.' prefix).
 # The BF16 file drops the prefix (DESIGN.md: names with or without it are accepted);
 # lm_head.weight never has it, as in Hugging Face checkpoints.
 WEIGHT_FILES = (("f32", "F32", True), ("bf16", "BF16", False), ("f16", "F16", True))
-
-
-def encode_weights(weights, dtype, prefix=True):
-    """dtype 'F32', 'BF16' or 'F16'; prefix False strips 'model.' from the names."""
-    out = {}
-    for name, t in weights.items():
-        if not prefix and name.startswith("model."):
-            name = name[len("model."):]
-        if dtype == "BF16":
-            out[name] = ("BF16", t.shape, bf16_bits(t).astype("<u2").tobytes())
-        elif dtype == "F16":
-            out[name] = ("F16", t.shape, t.numpy().astype("<f2").tobytes())
-        else:
-            out[name] = ("F32", t.shape, t.numpy().astype("<f4").tobytes())
-    return out
-
-
-def rounded_weights(weights, dtype):
-    """The weights exactly as a file of that dtype stores them, widened back to float32."""
-    if dtype == "BF16":
-        return {name: bf16_bits_to_f32(bf16_bits(t)) for name, t in weights.items()}
-    if dtype == "F16":  # numpy's float32 -> float16 rounds to nearest even
-        return {name: torch.from_numpy(t.numpy().astype(np.float16).astype(np.float32))
-                for name, t in weights.items()}
-    return weights
 
 
 def make_inputs(cfg, seed):
@@ -527,12 +414,6 @@ def make_inputs(cfg, seed):
     ids = torch.randint(0, cfg["vocab"], (BATCH, SEQ), generator=gen, dtype=torch.int64)
     ids[0, 3], ids[1, 7] = 0, cfg["vocab"] - 1
     return ids
-
-
-def save_npy(path, array):
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    atomic_write(path, [buffer.getvalue()])
 
 
 # --------------------------------------------------------------------------------------------
@@ -717,13 +598,6 @@ def torch_greedy(cfg, weights, prompt, new_tokens, eos):
 # Comparison.
 # --------------------------------------------------------------------------------------------
 
-def metrics(got, want):
-    """(PCC, max abs error) of two tensors, computed in float64."""
-    got64 = np.asarray(got, np.float64).ravel()
-    want64 = np.asarray(want, np.float64).ravel()
-    return float(np.corrcoef(got64, want64)[0, 1]), float(np.abs(got64 - want64).max())
-
-
 def compare(name, got, want, bound, why):
     """Prints PCC and max abs error of got vs want against MIN_PCC and bound (why: how the
     bound was set); returns (ok, pcc, max_abs)."""
@@ -843,32 +717,6 @@ def compare_tokens(name, cfg, weights, prompt, got_steps, new_tokens, tie_gap):
     return ok, equal, total, len(ties)
 
 
-def load_output(path, shape):
-    if not os.path.exists(path):
-        raise CheckError("ttc run exited 0 but did not write %s" % path)
-    array = np.load(path)
-    if array.dtype != np.float32 or tuple(array.shape) != tuple(shape):
-        raise CheckError("%s: expected float32 %s, got %s %s"
-                         % (path, list(shape), array.dtype, list(array.shape)))
-    return torch.from_numpy(array)
-
-
-def run_ttc(args, what, verbose=True):
-    if verbose:
-        print("$ " + " ".join(args), flush=True)
-    try:
-        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
-    except OSError as e:
-        raise CheckError("cannot run %s: %s" % (args[0], e.strerror))
-    except subprocess.TimeoutExpired:
-        raise CheckError("%s timed out after 600 s" % what)
-    if proc.returncode != 0:
-        raise CheckError("%s failed (exit %d):\n%s%s" % (
-            what, proc.returncode, proc.stdout.decode(errors="replace"),
-            proc.stderr.decode(errors="replace")))
-    return proc.stdout.decode(errors="replace")
-
-
 def parse_generated(text, batch):
     """ttc generate's stdout: batch 1 space-separated ids on one line; batch > 1 one line per
     step with the batch's ids. Returns [steps][B]."""
@@ -979,11 +827,7 @@ def check_variant(opts, base_spec, name, workdir, summary):
 def cross_check(opts, workdir):
     base = load_yaml(opts.spec)
     llama_config_from_spec(base, opts.spec)  # refuse a non-Llama spec before anything runs
-    if not (os.path.isfile(opts.ttc) and os.access(opts.ttc, os.X_OK)):
-        raise CheckError("ttc binary '%s' not found or not executable "
-                         "(build it, or pass --ttc / set TTC_BIN)" % opts.ttc)
-    if not os.path.isfile(opts.hw):
-        raise CheckError("hardware overlay '%s' not found" % opts.hw)
+    require_ttc_and_overlay(opts)
     check_overlay(opts)
     print("base spec %s, overlay %s; plan --batch %d --seq %d --max-seq %d; seed %d; "
           "bounds PCC >= %g, max abs err <= %s%s"
@@ -1047,12 +891,7 @@ def llama3_inv_freq_scalar(inv_freq, s):
 
 
 def self_test(opts, workdir):
-    ok = True
-
-    def check(name, passed, detail=""):
-        nonlocal ok
-        ok &= bool(passed)
-        print("%s %s%s" % ("ok  " if passed else "FAIL", name, (": " + detail) if detail else ""))
+    check = SelfTestChecks()
 
     base = load_yaml(opts.spec)
     configs = {}
@@ -1302,7 +1141,7 @@ def self_test(opts, workdir):
         print("     (a shift of every position is invisible by design: RoPE scores depend on "
               "relative positions only;\n      gelu_tanh differs from gelu by less than the "
               "device's own operand cut moves the logits)")
-    return ok
+    return check.ok
 
 
 # --------------------------------------------------------------------------------------------
@@ -1330,16 +1169,7 @@ def parse_args(argv):
                          "(default: specs/tiny-llama.yaml)")
     ap.add_argument("--variants", default=",".join(VARIANTS),
                     help="comma-separated variants to check (default: all)")
-    ap.add_argument("--hw", default=os.path.join(REPO_ROOT, "specs", "hw", "reference.yaml"),
-                    help="hardware overlay (default: specs/hw/reference.yaml, the fp32 one)")
-    ap.add_argument("--ttc", default=os.environ.get("TTC_BIN") or
-                    os.path.join(REPO_ROOT, "build", "ttc"),
-                    help="ttc binary (default: $TTC_BIN, else build/ttc)")
-    ap.add_argument("--workdir", help="where specs, weights, inputs, plans and outputs go "
-                    "(default: a fresh temporary directory, removed at the end)")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary work directory")
-    ap.add_argument("--seed", type=int, default=1234,
-                    help="seed for weights and inputs (default 1234)")
+    add_run_arguments(ap, "specs, weights, inputs, plans and outputs")
     ap.add_argument("--sabotage", choices=sorted(SABOTAGE),
                     help="give ttc a deliberately wrong spec (see below); the check must fail")
     ap.add_argument("--max-abs-err", type=float, metavar="X",
@@ -1362,48 +1192,13 @@ def parse_args(argv):
 
 def main(argv):
     opts = parse_args(argv)
-    sys.stdout.reconfigure(line_buffering=True)  # keep our lines in order with ttc's and stderr
-    opts.spec, opts.hw, opts.ttc = (os.path.abspath(p) for p in (opts.spec, opts.hw, opts.ttc))
-    # ctest ends a test that times out with SIGTERM: turn it into an exception so that the
-    # `finally` below removes the temporary directory (and subprocess.run kills ttc).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(EXIT_FAIL))
-    temporary = opts.workdir is None
-    try:
-        if temporary:
-            workdir = tempfile.mkdtemp(prefix="ttc-torch-llama-")
-        else:
-            workdir = os.path.abspath(opts.workdir)
-            os.makedirs(workdir, exist_ok=True)
-    except OSError as e:
-        print("error: cannot create work directory: %s" % e, file=sys.stderr)
-        return EXIT_FAIL
-    try:
-        torch.set_grad_enabled(False)
-        torch.manual_seed(opts.seed)
-        ok = (self_test if opts.self_test else cross_check)(opts, workdir)
-    except CheckError as e:
-        print("error: %s" % e, file=sys.stderr)
-        return EXIT_FAIL
-    finally:
-        if temporary and not opts.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        elif temporary:
-            print("work directory kept: %s" % workdir)
-    if ok and opts.self_test:
-        print("PASS: self-test")
-        return EXIT_OK
-    if ok:
-        print("PASS: every variant within PCC >= %g and its max abs err bound, greedy tokens "
-              "equal%s" % (MIN_PCC, "" if ok is True else " but for %d near-tie(s)" % ok))
-        return EXIT_OK
-    if opts.self_test:
-        print("FAIL: self-test", file=sys.stderr)
-    else:
-        print("FAIL: ttc differs from the PyTorch reference (PCC < %g, max abs err above its "
-              "bound, or greedy tokens differ)%s" % (MIN_PCC, " -- expected: --sabotage %s"
-                                                     % opts.sabotage if opts.sabotage else ""),
-              file=sys.stderr)
-    return EXIT_FAIL
+    torch.manual_seed(opts.seed)
+    return run_main(opts, "ttc-torch-llama-", self_test, cross_check, lambda ok: (
+        "PASS: every variant within PCC >= %g and its max abs err bound, greedy tokens equal%s"
+        % (MIN_PCC, "" if ok is True else " but for %d near-tie(s)" % ok),
+        "FAIL: ttc differs from the PyTorch reference (PCC < %g, max abs err above its bound, or "
+        "greedy tokens differ)%s" % (MIN_PCC, " -- expected: --sabotage %s" % opts.sabotage
+                                     if opts.sabotage else "")))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "compile.h"
+#include "run_cli.h"
 #include "ttc_runtime.h"
 
 #define CLI_MAX_OPTS 32
@@ -49,8 +50,7 @@ int cli_all(const CliCommand *cmd, const CliArgs *a, const char *name, const cha
 /* Integer option in [lo, hi]; 0 ok (or absent: *out = dflt), 1 on a bad value (printed). */
 int cli_int(const CliCommand *cmd, const CliArgs *a, const char *name, int64_t lo, int64_t hi, int64_t dflt,
             int64_t *out);
-/* Prints "error: ..." (and "  hint: ...") to stderr; returns 1 (the user-error exit status). */
-int cli_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Usage errors are printed with ttc_print_error (run_cli.h), as generated programs print theirs. */
 
 /* Fills compile options from the common flags (--hw, --set, --batch, --seq, --max-seq, --mode,
  * --after, --disable-pass, --time-passes, --verbose) that `cmd` declares. 0 ok, 1 usage error. */

@@ -1,22 +1,8 @@
 /* cli_args.c: option parsing and help text for the subcommands, driven by their CliOpt tables. */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-int cli_error(const char *hint, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    if (hint) fprintf(stderr, "  hint: %s\n", hint);
-    return 1;
-}
 
 static int find_opt(const CliCommand *cmd, const char *name, size_t len) {
     for (int i = 0; cmd->opts[i].name; i++)
@@ -49,11 +35,13 @@ static int unknown_option(const CliCommand *cmd, const char *arg, size_t len) {
         snprintf(hint, sizeof hint, "did you mean '%s'? (see ttc %s --help)", close, cmd->name);
     else
         snprintf(hint, sizeof hint, "see ttc %s --help", cmd->name);
-    return cli_error(hint, "ttc %s: unknown option '%s'", cmd->name, word);
+    return ttc_print_error(hint, "ttc %s: unknown option '%s'", cmd->name, word);
 }
 
 int cli_parse(const CliCommand *cmd, int argc, char **argv, CliArgs *a) {
     memset(a, 0, sizeof *a);
+    char who[64]; /* "ttc run": how messages name the command */
+    snprintf(who, sizeof who, "ttc %s", cmd->name);
     int only_pos = 0;
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
@@ -71,32 +59,24 @@ int cli_parse(const CliCommand *cmd, int argc, char **argv, CliArgs *a) {
             int k = find_opt(cmd, arg, len);
             if (k < 0) return unknown_option(cmd, arg, len);
             const CliOpt *o = &cmd->opts[k];
-            const char *val = NULL;
-            if (o->metavar) {
-                if (eq)
-                    val = eq + 1;
-                else if (i + 1 < argc)
-                    val = argv[++i];
-                else
-                    return cli_error(NULL, "ttc %s: option %s needs a value (%s)", cmd->name, o->name, o->metavar);
-            } else if (eq) {
-                return cli_error(NULL, "ttc %s: option %s takes no value", cmd->name, o->name);
-            }
+            const char *val;
+            if (ttc_flag_value(who, o->name, o->metavar, eq, argc, argv, &i, &val)) return 1;
             if (a->count[k] && !o->repeat)
-                return cli_error(NULL, "ttc %s: option %s given twice", cmd->name, o->name);
+                return ttc_print_error(NULL, "ttc %s: option %s given twice", cmd->name, o->name);
             if (a->count[k] >= CLI_MAX_VALUES)
-                return cli_error(NULL, "ttc %s: option %s given more than %d times", cmd->name, o->name, CLI_MAX_VALUES);
+                return ttc_print_error(NULL, "ttc %s: option %s given more than %d times", cmd->name, o->name,
+                                       CLI_MAX_VALUES);
             a->values[k][a->count[k]++] = val ? val : "";
             continue;
         }
         if (a->n_pos >= cmd->n_pos_max || a->n_pos >= CLI_MAX_POS)
-            return cli_error("see ttc --help", "ttc %s: unexpected argument '%s'", cmd->name, arg);
+            return ttc_print_error("see ttc --help", "ttc %s: unexpected argument '%s'", cmd->name, arg);
         a->pos[a->n_pos++] = arg;
     }
     if (a->n_pos < cmd->n_pos_min) {
         char hint[128];
         snprintf(hint, sizeof hint, "usage: ttc %s %s", cmd->name, cmd->usage);
-        return cli_error(hint, "ttc %s: missing argument", cmd->name);
+        return ttc_print_error(hint, "ttc %s: missing argument", cmd->name);
     }
     return 0;
 }
@@ -120,17 +100,5 @@ int cli_all(const CliCommand *cmd, const CliArgs *a, const char *name, const cha
 
 int cli_int(const CliCommand *cmd, const CliArgs *a, const char *name, int64_t lo, int64_t hi, int64_t dflt,
             int64_t *out) {
-    const char *s = cli_get(cmd, a, name);
-    *out = dflt;
-    if (!s) return 0;
-    errno = 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        char hint[96];
-        snprintf(hint, sizeof hint, "give a whole number from %lld to %lld", (long long)lo, (long long)hi);
-        return cli_error(hint, "%s: '%s' is not a valid value", name, s);
-    }
-    *out = v;
-    return 0;
+    return ttc_flag_int(name, cli_get(cmd, a, name), lo, hi, dflt, out);
 }

@@ -25,7 +25,7 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
     if (cli_compile_options(cmd, a, &o)) return 1;
     const char *emit = cli_get(cmd, a, "--emit");
     if (emit && strcmp(emit, "plan") != 0 && strcmp(emit, "c") != 0 && strcmp(emit, "exe") != 0)
-        return cli_error("use --emit plan, --emit c or --emit exe", "--emit: unknown kind '%s'", emit);
+        return ttc_print_error("use --emit plan, --emit c or --emit exe", "--emit: unknown kind '%s'", emit);
     Compilation f;
     int rc = cli_compile_spec(&o, &f);
     if (rc) {
@@ -45,12 +45,12 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
     TtcError err = {0};
     if (cg_plan_from_graph(&f.graph, &plan, producer) != 0) {
         compile_free(&f);
-        return cli_error(NULL, "out of memory");
+        return ttc_print_error(NULL, "out of memory");
     }
     if (cost_attach_plan(&f.graph, &f.hw, &plan) != 0) {
         ttc_plan_free(&plan);
         compile_free(&f);
-        return cli_error(NULL, "out of memory");
+        return ttc_print_error(NULL, "out of memory");
     }
     /* The loader's checks run on what we are about to write: a plan ttc cannot load is a bug. */
     if (ttc_plan_validate(&plan, path, &err) != TTC_OK) {

@@ -149,7 +149,7 @@ static void show_not_found(const Graph *g, const char *show) {
     char hint[TTC_NAME_MAX + 64];
     snprintf(hint, sizeof hint, close ? "did you mean '%s'?" : "module paths look like layer_0.attention%s",
              close ? close : "");
-    cli_error(hint, "--show: no module '%s' in this model", show);
+    ttc_print_error(hint, "--show: no module '%s' in this model", show);
     free(cand);
     free(store);
 }
@@ -176,7 +176,7 @@ int cmd_config(const CliCommand *cmd, const CliArgs *a) {
     OpConfig *ops = calloc((size_t)g->n_ops + 1, sizeof *ops);
     if (!ops) {
         compile_free(&c);
-        return cli_error(NULL, "out of memory");
+        return ttc_print_error(NULL, "out of memory");
     }
     /* An op exists once per entry point (decode clones prefill): resolve each path once, in
      * every mode, from its first copy. */

@@ -155,7 +155,7 @@ static int emit_exe(const TtcPlan *plan, CgCOptions *co, const char *out) {
     char *argv[ARGV_MAX];
     int rc = 0, fd = -1;
     if (!c_path || !exe_tmp || !words || !build) {
-        rc = cli_error(NULL, "out of memory");
+        rc = ttc_print_error(NULL, "out of memory");
         goto done;
     }
     /* Both temp files sit next to the output: same file system, so the final rename is atomic. */
@@ -163,20 +163,20 @@ static int emit_exe(const TtcPlan *plan, CgCOptions *co, const char *out) {
     snprintf(exe_tmp, len, "%s.tmp.XXXXXX", out);
     fd = mkstemps(c_path, 2);
     if (fd < 0) {
-        rc = cli_error("check that the output directory exists and is writable", "cannot create %s: %s", c_path,
-                       strerror(errno));
+        rc = ttc_print_error("check that the output directory exists and is writable", "cannot create %s: %s",
+                             c_path, strerror(errno));
         goto done;
     }
     int exe_fd = mkstemp(exe_tmp);
     if (exe_fd < 0) {
-        rc = cli_error("check that the output directory exists and is writable", "cannot create %s: %s", exe_tmp,
-                       strerror(errno));
+        rc = ttc_print_error("check that the output directory exists and is writable", "cannot create %s: %s",
+                             exe_tmp, strerror(errno));
         unlink(c_path);
         goto done;
     }
     close(exe_fd);
     if (compiler_argv(c_path, exe_tmp, words, CMD_MAX, argv) < 0) {
-        rc = cli_error("shorten $CC", "the C compiler command line is too long");
+        rc = ttc_print_error("shorten $CC", "the C compiler command line is too long");
         unlink(c_path);
         unlink(exe_tmp);
         goto done;
@@ -186,7 +186,7 @@ static int emit_exe(const TtcPlan *plan, CgCOptions *co, const char *out) {
     FILE *f = fdopen(fd, "w");
     TtcError err = {0};
     if (!f) {
-        rc = cli_error(NULL, "cannot write %s: %s", c_path, strerror(errno));
+        rc = ttc_print_error(NULL, "cannot write %s: %s", c_path, strerror(errno));
     } else {
         fd = -1; /* the stream owns it now */
         if (cg_c_write(plan, co, f, &err) != TTC_OK) {
@@ -194,7 +194,7 @@ static int emit_exe(const TtcPlan *plan, CgCOptions *co, const char *out) {
             ttc_error_print(&err);
             rc = 2;
         }
-        if (fclose(f) != 0 && rc == 0) rc = cli_error(NULL, "cannot write %s: %s", c_path, strerror(errno));
+        if (fclose(f) != 0 && rc == 0) rc = ttc_print_error(NULL, "cannot write %s: %s", c_path, strerror(errno));
     }
     if (rc) {
         unlink(c_path);
@@ -207,17 +207,19 @@ static int emit_exe(const TtcPlan *plan, CgCOptions *co, const char *out) {
         char hint[512];
         if (spawn_err) {
             unlink(c_path);
-            rc = cli_error("install a C compiler, or point CC at one", "cannot run the C compiler '%s': %s", argv[0],
-                           strerror(spawn_err));
+            rc = ttc_print_error("install a C compiler, or point CC at one", "cannot run the C compiler '%s': %s",
+                                 argv[0], strerror(spawn_err));
             goto done;
         }
         snprintf(hint, sizeof hint, "the generated C is kept at %s; the command was: %s", c_path, build);
-        cli_error(hint, "the C compiler '%s' failed (exit status %d) on the generated file %s", argv[0], status, c_path);
+        ttc_print_error(hint, "the C compiler '%s' failed (exit status %d) on the generated file %s", argv[0], status,
+                        c_path);
         rc = 2; /* the generated C, or the runtime it links, is ttc's responsibility */
         goto done;
     }
     if (rename(exe_tmp, out) != 0) {
-        rc = cli_error("check that the output directory is writable", "cannot write %s: %s", out, strerror(errno));
+        rc = ttc_print_error("check that the output directory is writable", "cannot write %s: %s", out,
+                             strerror(errno));
         unlink(exe_tmp);
         unlink(c_path);
         goto done;

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "compare.h"
-#include "npy.h"
+#include "run_cli.h"
 #include "ttc_runtime.h"
 
 static const CliOpt run_opts[] = {
@@ -24,76 +24,6 @@ static const CliOpt run_opts[] = {
     {"--check-pcc", "X", 0, "PCC below which --check reports an op (default 0.99), unless its max abs error is within 1/64 of its largest value"},
     {0},
 };
-
-typedef struct RunInputs {
-    TtcNpyArray ids, tt, mask;
-    TtcInputs in;
-} RunInputs;
-
-static void free_inputs(RunInputs *r) {
-    ttc_npy_free(&r->ids);
-    ttc_npy_free(&r->tt);
-    ttc_npy_free(&r->mask);
-}
-
-/* Loads an optional companion input that must have the ids' shape. */
-static TtcStatus load_companion(const char *arg, const char *flag, const TtcNpyArray *ids, TtcNpyArray *out,
-                                const int32_t **dst, TtcError *err) {
-    if (!arg) return TTC_OK;
-    if (ttc_ids_load(arg, flag, out, err) != TTC_OK) return err->status;
-    if (out->shape[0] != ids->shape[0] || out->shape[1] != ids->shape[1]) {
-        ttc_fail(err, TTC_E_USER, "%s has shape [%lld, %lld], the input ids have [%lld, %lld]", flag,
-                 (long long)out->shape[0], (long long)out->shape[1], (long long)ids->shape[0], (long long)ids->shape[1]);
-        return TTC_E_USER;
-    }
-    *dst = out->i32;
-    return TTC_OK;
-}
-
-static TtcStatus load_inputs(const CliCommand *cmd, const CliArgs *a, RunInputs *r, TtcError *err) {
-    memset(r, 0, sizeof *r);
-    const char *ids = cli_get(cmd, a, "--input-ids");
-    if (!ids) {
-        ttc_fail(err, TTC_E_USER, "ttc run: --input-ids is required");
-        ttc_hint(err, "e.g. --input-ids \"101,7592,2088,102\" or --input-ids ids.npy");
-        return TTC_E_USER;
-    }
-    if (ttc_ids_load(ids, "--input-ids", &r->ids, err) != TTC_OK) return err->status;
-    r->in.input_ids = r->ids.i32;
-    r->in.batch = r->ids.shape[0];
-    r->in.seq = r->ids.shape[1];
-    if (load_companion(cli_get(cmd, a, "--token-type-ids"), "--token-type-ids", &r->ids, &r->tt,
-                       &r->in.token_type_ids, err) != TTC_OK)
-        return err->status;
-    if (load_companion(cli_get(cmd, a, "--attention-mask"), "--attention-mask", &r->ids, &r->mask,
-                       &r->in.attention_mask, err) != TTC_OK)
-        return err->status;
-    return TTC_OK;
-}
-
-static TtcStatus write_output(TtcSession *s, TtcRole role, const char *path, const char *flag, TtcError *err) {
-    if (!path) return TTC_OK;
-    RtTensor t;
-    const float *data = ttc_session_output(s, role, &t);
-    if (!data) {
-        ttc_fail(err, TTC_E_USER, "%s: this model has no %s output", flag, ttc_role_name(role));
-        if (role == TTC_ROLE_POOLED) ttc_hint(err, "the spec has no pooler layer");
-        return TTC_E_USER;
-    }
-    return ttc_npy_write_f32(path, data, t.dims, t.rank, err);
-}
-
-static void print_output(TtcSession *s, TtcRole role) {
-    RtTensor t;
-    const float *data = ttc_session_output(s, role, &t);
-    if (!data) return;
-    printf("%-7s [", ttc_role_name(role));
-    for (int i = 0; i < t.rank; i++) printf("%s%lld", i ? ", " : "", (long long)t.dims[i]);
-    printf("]  first values:");
-    int64_t n = rt_tensor_elems(&t);
-    for (int64_t i = 0; i < n && i < 6; i++) printf(" %.6f", data[i]);
-    printf("\n");
-}
 
 /* Runs the reference session, then compares op by op with the emulated one. */
 static int run_check(TtcModel *m, TtcSession *emu, const TtcInputs *in, double threshold, TtcError *err) {
@@ -150,7 +80,7 @@ static int run_check(TtcModel *m, TtcSession *emu, const TtcInputs *in, double t
 int cmd_run(const CliCommand *cmd, const CliArgs *a) {
     TtcError err = {0};
     TtcModel m;
-    RunInputs r;
+    TtcInputFiles r;
     TtcSession s;
     int have_session = 0, check = cli_flag(cmd, a, "--check");
     int64_t repeat;
@@ -163,11 +93,13 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
         char *end;
         threshold = strtod(thr, &end);
         if (*end || end == thr || threshold <= -1 || threshold > 1)
-            return cli_error("give a number in (-1, 1], e.g. 0.999", "--check-pcc: '%s' is not a valid PCC", thr);
+            return ttc_print_error("give a number in (-1, 1], e.g. 0.999", "--check-pcc: '%s' is not a valid PCC", thr);
     }
     double t0 = ttc_now_ms();
     if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK) goto done;
-    if (load_inputs(cmd, a, &r, &err) != TTC_OK) goto done;
+    if (ttc_inputs_load(&r, "ttc run", "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
+                        cli_get(cmd, a, "--attention-mask"), &err) != TTC_OK)
+        goto done;
     if (cli_load_weights(cmd, a, &m, check, &err) != TTC_OK) goto done;
     double t_load = ttc_now_ms() - t0;
     TtcRunOptions ro = {.keep_all = check};
@@ -187,25 +119,25 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
         ttc_sort_doubles(times, (size_t)repeat);
         printf("%s on %s: batch %lld, seq %lld\n", m.plan.model_name, m.plan.device, (long long)r.in.batch,
                (long long)r.in.seq);
-        print_output(&s, TTC_ROLE_HIDDEN);
-        print_output(&s, TTC_ROLE_POOLED);
-        print_output(&s, TTC_ROLE_LOGITS);
+        ttc_output_print(&s, TTC_ROLE_HIDDEN);
+        ttc_output_print(&s, TTC_ROLE_POOLED);
+        ttc_output_print(&s, TTC_ROLE_LOGITS);
         printf("time: load %.1f ms, forward %.2f ms (host)", t_load, times[0]);
         if (repeat > 1) printf(", median %.2f ms over %lld runs", times[repeat / 2], (long long)repeat);
         printf("\n");
     }
     free(times);
     if (err.status != TTC_OK) goto done;
-    if (write_output(&s, m.plan.model_type == TTC_MODEL_DECODER ? TTC_ROLE_LOGITS : TTC_ROLE_HIDDEN,
-                     cli_get(cmd, a, "--output"), "--output", &err) != TTC_OK)
+    if (ttc_output_write(&s, m.plan.model_type == TTC_MODEL_DECODER ? TTC_ROLE_LOGITS : TTC_ROLE_HIDDEN,
+                         cli_get(cmd, a, "--output"), "--output", &err) != TTC_OK)
         goto done;
-    if (write_output(&s, TTC_ROLE_POOLED, cli_get(cmd, a, "--output-pooled"), "--output-pooled", &err) != TTC_OK)
+    if (ttc_output_write(&s, TTC_ROLE_POOLED, cli_get(cmd, a, "--output-pooled"), "--output-pooled", &err) != TTC_OK)
         goto done;
     if (check) run_check(&m, &s, &r.in, threshold, &err);
 done:
     if (err.status != TTC_OK) ttc_error_print(&err);
     if (have_session) ttc_session_free(&s);
-    free_inputs(&r);
+    ttc_inputs_free(&r);
     ttc_model_close(&m);
     return err.status;
 }

@@ -16,7 +16,7 @@ static int pass_option(const char *value, const char *flag, int *out) {
     char hint[128];
     snprintf(hint, sizeof hint, close ? "did you mean '%s'? (ttc passes lists them)" : "ttc passes lists them%s",
              close ? close : "");
-    return cli_error(hint, "%s: unknown pass '%s'", flag, value);
+    return ttc_print_error(hint, "%s: unknown pass '%s'", flag, value);
 }
 
 int cli_compile_options(const CliCommand *cmd, const CliArgs *a, CompileOptions *o) {
@@ -32,7 +32,7 @@ int cli_compile_options(const CliCommand *cmd, const CliArgs *a, CompileOptions 
         return 1;
     const char *mode = cli_get(cmd, a, "--mode");
     if (mode && strcmp(mode, "prefill") != 0 && strcmp(mode, "decode") != 0)
-        return cli_error("use --mode prefill or --mode decode", "--mode: unknown mode '%s'", mode);
+        return ttc_print_error("use --mode prefill or --mode decode", "--mode: unknown mode '%s'", mode);
     o->mode = mode && strcmp(mode, "decode") == 0 ? HW_MODE_DECODE : HW_MODE_PREFILL;
     const char *after = cli_get(cmd, a, "--after");
     if (after && pass_option(after, "--after", &o->stop_after)) return 1;

@@ -56,5 +56,5 @@ int main(int argc, char **argv) {
     const char *close = diag_closest(name, names, n_commands);
     char hint[128];
     snprintf(hint, sizeof hint, close ? "did you mean 'ttc %s'?" : "ttc --help lists the commands%s", close ? close : "");
-    return cli_error(hint, "unknown command '%s'", name);
+    return ttc_print_error(hint, "unknown command '%s'", name);
 }

@@ -2,24 +2,8 @@
 # check_config.sh: `ttc check` (every problem, module path, mode and suggestion; exit 1 when any),
 # `ttc config` (every resolved field with the file:line:col, --set or built-in default it came
 # from), and the device lines of the compile summary.
-set -u
-cd "${TTC_SOURCE_DIR:-$(dirname "$0")/../..}"
-TTC=${TTC_BIN:-build/ttc}
-tmp=$(mktemp -d "${TTC_TEST_TMP:-/tmp}/check.XXXXXX" 2>/dev/null || mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
+source "$(dirname "$0")/lib/harness.bash" check
 
-ok()   { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# expect STATUS DESCRIPTION -- command...: runs it, keeps stdout+stderr in $out
-expect() {
-  local want=$1 what=$2; shift 3
-  out=$("$@" 2>&1); local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else fail "$what: exit $got, expected $want"; echo "$out" | head -20; fi
-}
-contains() { if grep -qF -- "$2" <<<"$out"; then ok; else fail "$1: output lacks '$2'"; echo "$out" | head -20; fi; }
-lacks()    { if grep -qF -- "$2" <<<"$out"; then fail "$1: output has '$2'"; else ok; fi; }
 # field NAME VALUE FROM: one line of `ttc config` output, columns squeezed
 field() {
   if tr -s ' ' <<<"$out" | grep -qxF -- " $1 $2 $3"; then ok; else fail "config: no line '$1 $2 $3'"; echo "$out" | head -30; fi
@@ -131,5 +115,4 @@ contains "config --show typo" "did you mean 'layer_1.attention'?"
 expect 1 "config with a bad overlay" -- "$TTC" config specs/tiny-llama.yaml --hw "$tmp/typo.yaml"
 contains "config: overlay error" "matches no module"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

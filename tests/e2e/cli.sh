@@ -1,24 +1,7 @@
 #!/usr/bin/env bash
 # cli.sh: the `ttc` command as a user meets it: the documented flows work, and every bad input
 # gets a clear error, exit status 1, and no output file.
-set -u
-cd "${TTC_SOURCE_DIR:-$(dirname "$0")/../..}"
-TTC=${TTC_BIN:-build/ttc}
-tmp=$(mktemp -d "${TTC_TEST_TMP:-/tmp}/cli.XXXXXX" 2>/dev/null || mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-
-ok()   { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# expect STATUS DESCRIPTION -- command...: runs it, keeps stdout+stderr in $out
-expect() {
-  local want=$1 what=$2; shift 3
-  out=$("$@" 2>&1); local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else fail "$what: exit $got, expected $want"; echo "$out" | head -20; fi
-}
-contains() { if grep -qF -- "$2" <<<"$out"; then ok; else fail "$1: output lacks '$2'"; echo "$out" | head -20; fi; }
-absent()   { if [ ! -e "$2" ]; then ok; else fail "$1: $2 exists"; fi; }
+source "$(dirname "$0")/lib/harness.bash" cli
 
 # --- help and version on every command ---
 expect 0 "ttc --help" -- "$TTC" --help
@@ -136,5 +119,4 @@ printf '\x55' | dd of="$tmp/flip.plan" bs=1 seek=$((size / 3)) conv=notrunc 2>/d
 expect 1 "corrupted plan" -- "$TTC" run "$tmp/flip.plan" --random-weights 1 --input-ids "1,2"
 expect 1 "not a plan" -- "$TTC" run specs/tiny-bert.yaml --random-weights 1 --input-ids "1,2"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

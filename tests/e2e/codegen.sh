@@ -3,26 +3,8 @@
 # tiny decoder must compute what the plan runtime computes for the same inputs and weights —
 # compared against `ttc run` / `ttc generate` outputs produced in this same run — and must treat
 # bad input the way `ttc run` does (exit status 1, the same error line, no output file).
-set -u
-cd "${TTC_SOURCE_DIR:-$(dirname "$0")/../..}"
-TTC=${TTC_BIN:-build/ttc}
+source "$(dirname "$0")/lib/harness.bash" codegen
 PY=/usr/bin/python3
-tmp=$(mktemp -d "${TTC_TEST_TMP:-/tmp}/codegen.XXXXXX" 2>/dev/null || mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-
-ok()   { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# expect STATUS DESCRIPTION -- command...: runs it, keeps stdout+stderr in $out
-expect() {
-  local want=$1 what=$2; shift 3
-  out=$("$@" 2>&1); local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else fail "$what: exit $got, expected $want"; echo "$out" | head -20; fi
-}
-contains() { if grep -qF -- "$2" <<<"$out"; then ok; else fail "$1: output lacks '$2'"; echo "$out" | head -20; fi; }
-absent()   { if [ ! -e "$2" ]; then ok; else fail "$1: $2 exists"; fi; }
-present()  { if [ -s "$2" ]; then ok; else fail "$1: $2 missing or empty"; fi; }
 
 # same_npy DESCRIPTION A B: same shape, max abs difference <= 1e-5 (printed when not 0).
 same_npy() {
@@ -226,5 +208,4 @@ absent "no executable without a compiler" "$tmp/broken"
 expect 1 "--emit c into a missing directory" -- "$TTC" compile specs/tiny-bert.yaml --emit c -o "$tmp/no/dir/x.c"
 absent "--emit c into a missing directory" "$tmp/no/dir/x.c"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -102,7 +102,11 @@ static void test_reference_overlay_matches_fp32_path(void) {
     double pcc, mx;
     compare_paths("reference.yaml", &pcc, &mx);
     CU_ASSERT(pcc >= 0.9999);
-    CU_ASSERT(mx <= 1e-4); /* fp32 GEMM vs double-accumulated loops on O(1) values */
+    /* reference.yaml is the device's fp32 path, not exact fp32: the matrix unit keeps 1+9
+     * mantissa bits of each weight and 1+10 of each activation (DEVICE.md §4: tf32 cut and the
+     * HiFi4 masks), a relative error near 2^-10 per product. On these O(1) LayerNorm'd values that
+     * is at most ~1e-3; an ignored mask or a wrong eps moves outputs by 1e-2 or more. */
+    CU_ASSERT(mx <= 2e-3);
 }
 
 static void test_bf16_default_is_close_but_emulated(void) {

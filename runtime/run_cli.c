@@ -1,0 +1,129 @@
+/* run_cli.c: the command-line side of running a plan (run_cli.h): one implementation for `ttc`
+ * and generated programs, so their flags, messages and printed outputs cannot drift apart. */
+#include "run_cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ttc_print_error(const char *hint, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (hint) fprintf(stderr, "  hint: %s\n", hint);
+    return 1;
+}
+
+int ttc_flag_value(const char *who, const char *name, const char *metavar, const char *eq, int argc, char **argv,
+                   int *i, const char **val) {
+    *val = NULL;
+    if (metavar) {
+        if (eq)
+            *val = eq + 1;
+        else if (*i + 1 < argc)
+            *val = argv[++*i];
+        else
+            return ttc_print_error(NULL, "%s: option %s needs a value (%s)", who, name, metavar);
+    } else if (eq) {
+        return ttc_print_error(NULL, "%s: option %s takes no value", who, name);
+    }
+    return 0;
+}
+
+int ttc_flag_int(const char *flag, const char *text, int64_t lo, int64_t hi, int64_t dflt, int64_t *out) {
+    *out = dflt;
+    if (!text) return 0;
+    errno = 0;
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi) {
+        char hint[96];
+        snprintf(hint, sizeof hint, "give a whole number from %lld to %lld", (long long)lo, (long long)hi);
+        return ttc_print_error(hint, "%s: '%s' is not a valid value", flag, text);
+    }
+    *out = v;
+    return 0;
+}
+
+int ttc_flag_real(const char *flag, const char *text, double lo, double hi, double dflt, double *out) {
+    *out = dflt;
+    if (!text) return 0;
+    char *end;
+    double v = strtod(text, &end);
+    /* !(v >= lo && v <= hi) also refuses NaN */
+    if (end == text || *end || !(v >= lo && v <= hi)) {
+        char hint[96];
+        snprintf(hint, sizeof hint, "give a number from %g to %g", lo, hi);
+        return ttc_print_error(hint, "%s: '%s' is not a valid value", flag, text);
+    }
+    *out = v;
+    return 0;
+}
+
+/* Loads an optional companion input that must have the ids' shape. */
+static TtcStatus load_companion(const char *arg, const char *flag, const TtcNpyArray *ids, TtcNpyArray *out,
+                                const int32_t **dst, TtcError *err) {
+    if (!arg) return TTC_OK;
+    if (ttc_ids_load(arg, flag, out, err) != TTC_OK) return err->status;
+    if (out->shape[0] != ids->shape[0] || out->shape[1] != ids->shape[1]) {
+        ttc_fail(err, TTC_E_USER, "%s has shape [%lld, %lld], the input ids have [%lld, %lld]", flag,
+                 (long long)out->shape[0], (long long)out->shape[1], (long long)ids->shape[0], (long long)ids->shape[1]);
+        return TTC_E_USER;
+    }
+    *dst = out->i32;
+    return TTC_OK;
+}
+
+TtcStatus ttc_inputs_load(TtcInputFiles *f, const char *who, const char *hint_more, const char *input_ids,
+                          const char *token_type_ids, const char *attention_mask, TtcError *err) {
+    memset(f, 0, sizeof *f);
+    if (!input_ids) {
+        ttc_fail(err, TTC_E_USER, "%s: --input-ids is required", who);
+        ttc_hint(err, "e.g. --input-ids \"101,7592,2088,102\" or --input-ids ids.npy%s", hint_more);
+        return TTC_E_USER;
+    }
+    if (ttc_ids_load(input_ids, "--input-ids", &f->ids, err) != TTC_OK) return err->status;
+    f->in.input_ids = f->ids.i32;
+    f->in.batch = f->ids.shape[0];
+    f->in.seq = f->ids.shape[1];
+    if (load_companion(token_type_ids, "--token-type-ids", &f->ids, &f->token_type_ids, &f->in.token_type_ids,
+                       err) != TTC_OK)
+        return err->status;
+    return load_companion(attention_mask, "--attention-mask", &f->ids, &f->attention_mask, &f->in.attention_mask,
+                          err);
+}
+
+void ttc_inputs_free(TtcInputFiles *f) {
+    ttc_npy_free(&f->ids);
+    ttc_npy_free(&f->token_type_ids);
+    ttc_npy_free(&f->attention_mask);
+}
+
+void ttc_output_print(TtcSession *s, TtcRole role) {
+    RtTensor t;
+    const float *data = ttc_session_output(s, role, &t);
+    if (!data) return;
+    printf("%-7s [", ttc_role_name(role));
+    for (int i = 0; i < t.rank; i++) printf("%s%lld", i ? ", " : "", (long long)t.dims[i]);
+    printf("]  first values:");
+    int64_t n = rt_tensor_elems(&t);
+    for (int64_t i = 0; i < n && i < 6; i++) printf(" %.6f", data[i]);
+    printf("\n");
+}
+
+TtcStatus ttc_output_write(TtcSession *s, TtcRole role, const char *path, const char *flag, TtcError *err) {
+    if (!path) return TTC_OK;
+    RtTensor t;
+    const float *data = ttc_session_output(s, role, &t);
+    if (!data) {
+        ttc_fail(err, TTC_E_USER, "%s: this model has no %s output", flag, ttc_role_name(role));
+        if (role == TTC_ROLE_POOLED) ttc_hint(err, "the spec has no pooler layer");
+        return TTC_E_USER;
+    }
+    return ttc_npy_write_f32(path, data, t.dims, t.rank, err);
+}
