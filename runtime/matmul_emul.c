@@ -41,6 +41,13 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+/* Unrolling hints for the tile loops; an unoptimized (Debug) build ignores them and would warn. */
+#ifdef __OPTIMIZE__
+#define UNROLL_PRAGMA(x) _Pragma(#x)
+#define UNROLL(n) UNROLL_PRAGMA(GCC unroll n)
+#else
+#define UNROLL(n)
+#endif
 #define HAVE_X86_VARIANTS 1
 #define AVX512 __attribute__((target("avx512f")))
 #endif
@@ -487,7 +494,7 @@ static inline LOOP AVX512 __m512 dest_round512(__m512 s, int dest) {
 
 static inline LOOP AVX512 void store_tile512(const int rows, const __m512 *lo, const __m512 *hi, float *d, int64_t ldd,
                                              int dest) {
-#pragma GCC unroll 8
+UNROLL(8)
     for (int r = 0; r < rows; r++) {
         float *dr = d + r * ldd;
         _mm512_storeu_ps(dr, dest_round512(_mm512_add_ps(_mm512_loadu_ps(dr), lo[r]), dest));
@@ -501,10 +508,10 @@ static inline LOOP AVX512 void store_tile512(const int rows, const __m512 *lo, c
 /* fp32 weights, fp32 activations. */
 static inline LOOP AVX512 void tile512_f32(const int rows, int klen, const float *b, int64_t ldb, const float *a,
                                            __m512 *lo, __m512 *hi) {
-#pragma GCC unroll 2
+UNROLL(2)
     for (int kk = 0; kk < klen; kk++) {
         __m512 a_lo = _mm512_loadu_ps(a + kk * NR), a_hi = _mm512_loadu_ps(a + kk * NR + 16);
-#pragma GCC unroll 8
+UNROLL(8)
         for (int r = 0; r < rows; r++) {
             __m512 bv = _mm512_set1_ps(b[r * ldb + kk]);
             lo[r] = _mm512_fmadd_ps(bv, a_lo, lo[r]);
@@ -523,14 +530,14 @@ static inline LOOP AVX512 void tile512_a16(const int rows, int klen, const float
         __m512i sl = _mm512_slli_epi32(w_lo, 16), sh = _mm512_slli_epi32(w_hi, 16);
         __m512 f_lo = _mm512_castsi512_ps(k_high ? hl : sl), f_hi = _mm512_castsi512_ps(k_high ? hh : sh);
         __m512 s_lo = _mm512_castsi512_ps(k_high ? sl : hl), s_hi = _mm512_castsi512_ps(k_high ? sh : hh);
-#pragma GCC unroll 8
+UNROLL(8)
         for (int r = 0; r < rows; r++) {
             __m512 bv = _mm512_set1_ps(b[r * ldb + kk]);
             lo[r] = _mm512_fmadd_ps(bv, f_lo, lo[r]);
             hi[r] = _mm512_fmadd_ps(bv, f_hi, hi[r]);
         }
         if (kk + 1 >= klen) break; /* an odd chunk end: the pair's second half is padding */
-#pragma GCC unroll 8
+UNROLL(8)
         for (int r = 0; r < rows; r++) {
             __m512 bv = _mm512_set1_ps(b[r * ldb + kk + 1]);
             lo[r] = _mm512_fmadd_ps(bv, s_lo, lo[r]);
@@ -543,10 +550,10 @@ static inline LOOP AVX512 void tile512_a16(const int rows, int klen, const float
  * padded second half multiplies 0 by 0 and adds +0, which changes no accumulator (never -0). */
 static inline LOOP AVX512 void tile512_dot(const int rows, int klen, const uint32_t *b, int64_t ldb, const uint32_t *a,
                                            __m512 *lo, __m512 *hi) {
-#pragma GCC unroll 2
+UNROLL(2)
     for (int kp = 0; kp < (klen + 1) / 2; kp++) {
         __m512i a_lo = _mm512_loadu_si512(a + kp * NR), a_hi = _mm512_loadu_si512(a + kp * NR + 16);
-#pragma GCC unroll 8
+UNROLL(8)
         for (int r = 0; r < rows; r++) {
             __m512i bv = _mm512_set1_epi32((int)b[r * ldb + kp]);
             lo[r] = dpbf16(lo[r], bv, a_lo);
@@ -558,7 +565,7 @@ static inline LOOP AVX512 void tile512_dot(const int rows, int klen, const uint3
 static inline LOOP AVX512 void tile512(const int rows, int klen, const Job *j, int t, int64_t i, int64_t c,
                                            int64_t p) {
     __m512 lo[MR], hi[MR];
-#pragma GCC unroll 8
+UNROLL(8)
     for (int r = 0; r < rows; r++) lo[r] = hi[r] = _mm512_setzero_ps();
     int64_t kp = (j->k + 1) / 2;
     if (j->kind[t] == TERM_F32)
