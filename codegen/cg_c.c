@@ -272,6 +272,7 @@ static void write_program(CgC *c, FILE *out) {
     cg_c_string(out, p->producer);
     fprintf(out, ",\n    .vocab_size = %lld,\n    .eos_token_id = %lld,\n", (long long)p->vocab_size,
             (long long)p->eos_token_id);
+    fprintf(out, "    .mesh_rows = %d,\n    .mesh_cols = %d,\n", (int)p->mesh_rows, (int)p->mesh_cols);
     fprintf(out, "    .max_batch = MAX_BATCH,\n    .max_seq = MAX_SEQ,\n    .max_ctx = MAX_CTX,\n");
     fprintf(out, "    .arena_bytes = %lld,\n", (long long)p->arena_bytes);
     fprintf(out, "    .tensors = tensors,\n    .n_tensors = %d,\n    .ops = ops,\n    .n_ops = %d,\n", p->n_tensors,

@@ -14,6 +14,8 @@ int cg_plan_from_graph(const Graph *g, TtcPlan *p, const char *producer) {
     snprintf(p->producer, sizeof p->producer, "%s", producer ? producer : "");
     p->vocab_size = g->vocab_size;
     p->eos_token_id = g->eos_token_id;
+    p->mesh_rows = g->mesh_rows > 0 ? g->mesh_rows : 1;
+    p->mesh_cols = g->mesh_cols > 0 ? g->mesh_cols : 1;
     p->max_batch = g->max_batch;
     p->max_seq = g->max_seq;
     p->max_ctx = g->max_ctx;

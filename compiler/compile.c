@@ -39,6 +39,8 @@ int compile_spec(const CompileOptions *o, Compilation *c) {
     ir_init(&c->graph);
     c->have_graph = 1;
     snprintf(c->graph.device, sizeof c->graph.device, "%s", c->hw.device.name);
+    c->graph.mesh_rows = c->hw.device.mesh_rows > 0 ? c->hw.device.mesh_rows : 1;
+    c->graph.mesh_cols = c->hw.device.mesh_cols > 0 ? c->hw.device.mesh_cols : 1;
     if (lower_spec(&c->spec, &lo, &c->graph, &c->diags) != 0) return status_of(c);
 
     PassCtx cx = {.diags = &c->diags, .hw = &c->hw, .verbose = o->verbose, .verify_each = 1};

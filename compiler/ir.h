@@ -32,6 +32,7 @@ typedef struct Graph {
     int64_t vocab_size;
     int64_t eos_token_id; /* -1 when none */
     int64_t max_batch, max_seq, max_ctx;
+    int mesh_rows, mesh_cols; /* the device mesh (1x1: one chip); the `shard` pass splits over it */
     int64_t arena_bytes; /* set by memory-plan: the largest entry's arena */
 
     /* Entry points, each a contiguous range of ops (see runtime/plan.h). Lowering builds entry 0

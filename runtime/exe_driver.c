@@ -25,6 +25,8 @@ TtcStatus ttc_exe_plan(const TtcExeProgram *prog, TtcPlan *p, const char *what, 
     snprintf(p->producer, sizeof p->producer, "%s", prog->producer ? prog->producer : "");
     p->vocab_size = prog->vocab_size;
     p->eos_token_id = prog->eos_token_id;
+    p->mesh_rows = prog->mesh_rows;
+    p->mesh_cols = prog->mesh_cols;
     p->max_batch = prog->max_batch;
     p->max_seq = prog->max_seq;
     p->max_ctx = prog->max_ctx;

@@ -53,6 +53,7 @@ typedef struct TtcPlan {
     char device[64];      /* device descriptor name, e.g. wormhole_n150 */
     int64_t vocab_size;
     int64_t eos_token_id; /* decoders: the token that ends generation, -1 when none */
+    int32_t mesh_rows, mesh_cols; /* the device mesh the plan was sharded for (1x1: one chip) */
     int64_t max_batch;    /* --batch */
     int64_t max_seq;      /* --seq */
     int64_t max_ctx;      /* --max-seq (decoders); == max_seq for encoders */

@@ -21,7 +21,7 @@
 
 /* The smallest encoding of one record (all strings empty, no dims or inputs): a count that would
  * need more bytes than the chunk holds is rejected before the table is allocated. */
-#define PLAN_MIN_TENSOR_BYTES (4 + 4 + 4 + 4 + 4 + 4 + 8 + 4 + 4)
+#define PLAN_MIN_TENSOR_BYTES (4 + 4 + 4 + 4 + 4 + 4 + 8 + 4 + 4 + 12)
 #define PLAN_MIN_OP_BYTES (4 + 4 + 4 + 4 + 32 + 4 + 4 + 4)
 
 static const char plan_recompile_hint[] = "recompile with ttc compile";
@@ -140,6 +140,8 @@ static void plan_wr_meta(PlanWriter *w, const TtcPlan *p) {
     plan_wr_i64(w, p->arena_bytes);
     plan_wr_str(w, p->producer, sizeof p->producer);
     plan_wr_i64(w, p->eos_token_id);
+    plan_wr_i32(w, p->mesh_rows);
+    plan_wr_i32(w, p->mesh_cols);
     plan_wr_chunk_end(w, at);
 }
 
@@ -164,6 +166,9 @@ static void plan_wr_tensors(PlanWriter *w, const TtcPlan *p) {
         plan_wr_i64(w, t->offset);
         plan_wr_i32(w, t->entry);
         plan_wr_i32(w, t->alias);
+        plan_wr_i32(w, t->shard_chips);
+        plan_wr_i32(w, t->shard_dim);
+        plan_wr_i32(w, t->shard_parts);
     }
     plan_wr_chunk_end(w, at);
 }
@@ -192,6 +197,11 @@ static void plan_wr_ops(PlanWriter *w, const TtcPlan *p) {
         plan_wr_f32(w, op->attrs.rope_low_freq);
         plan_wr_f32(w, op->attrs.rope_high_freq);
         plan_wr_i32(w, op->attrs.rope_orig_max);
+        plan_wr_i32(w, op->attrs.epilogue);
+        plan_wr_i32(w, op->attrs.q_col);
+        plan_wr_i32(w, op->attrs.k_col);
+        plan_wr_i32(w, op->attrs.v_col);
+        plan_wr_i32(w, op->attrs.chips);
         plan_wr_name(w, ttc_dtype_name((TtcDType)op->cfg.act_dtype));
         plan_wr_name(w, ttc_dtype_name((TtcDType)op->cfg.weight_dtype));
         plan_wr_u8(w, op->cfg.fidelity);
@@ -400,7 +410,8 @@ static TtcStatus plan_rd_meta(PlanReader *r, TtcPlan *p) {
         plan_rd_i64(r, "max_seq", &p->max_seq) || plan_rd_i64(r, "max_ctx", &p->max_ctx) ||
         plan_rd_i64(r, "arena_bytes", &p->arena_bytes) ||
         plan_rd_str(r, "producer", p->producer, sizeof p->producer) ||
-        plan_rd_i64(r, "eos_token_id", &p->eos_token_id))
+        plan_rd_i64(r, "eos_token_id", &p->eos_token_id) || plan_rd_i32(r, "mesh rows", &p->mesh_rows) ||
+        plan_rd_i32(r, "mesh cols", &p->mesh_cols))
         return TTC_E_USER;
     return TTC_OK;
 }
@@ -420,7 +431,8 @@ static TtcStatus plan_rd_tensor(PlanReader *r, TtcTensorDesc *t) {
         if (plan_rd_i32(r, "dim symbol", &t->shape.d[d].sym) || plan_rd_i64(r, "dim size", &t->shape.d[d].size))
             return TTC_E_USER;
     if (plan_rd_i64(r, "offset", &t->offset) || plan_rd_i32(r, "entry", &t->entry) ||
-        plan_rd_i32(r, "alias", &t->alias))
+        plan_rd_i32(r, "alias", &t->alias) || plan_rd_i32(r, "shard chips", &t->shard_chips) ||
+        plan_rd_i32(r, "shard dim", &t->shard_dim) || plan_rd_i32(r, "shard parts", &t->shard_parts))
         return TTC_E_USER;
     return TTC_OK;
 }
@@ -468,7 +480,10 @@ static TtcStatus plan_rd_op(PlanReader *r, TtcOpDesc *op) {
         plan_rd_f32(r, "rope_factor", &op->attrs.rope_factor) ||
         plan_rd_f32(r, "rope_low_freq", &op->attrs.rope_low_freq) ||
         plan_rd_f32(r, "rope_high_freq", &op->attrs.rope_high_freq) ||
-        plan_rd_i32(r, "rope_orig_max", &op->attrs.rope_orig_max) || plan_rd_dtype(r, "act_dtype", &act_dtype) ||
+        plan_rd_i32(r, "rope_orig_max", &op->attrs.rope_orig_max) || plan_rd_i32(r, "epilogue", &op->attrs.epilogue) ||
+        plan_rd_i32(r, "q_col", &op->attrs.q_col) || plan_rd_i32(r, "k_col", &op->attrs.k_col) ||
+        plan_rd_i32(r, "v_col", &op->attrs.v_col) || plan_rd_i32(r, "chips", &op->attrs.chips) ||
+        plan_rd_dtype(r, "act_dtype", &act_dtype) ||
         plan_rd_dtype(r, "weight_dtype", &weight_dtype) || plan_rd_u8(r, "fidelity", &fidelity) ||
         plan_rd_u8(r, "fp32_acc", &fp32_acc) || plan_rd_u8(r, "layout", &layout) ||
         plan_rd_u8(r, "memory", &memory))

@@ -54,6 +54,9 @@ static TtcStatus plan_check_header(const PlanCheck *c) {
     if (p->max_ctx < p->max_seq)
         return ttc_fail(c->err, TTC_E_USER, "%s: max_ctx (%lld) is smaller than max_seq (%lld)", c->what,
                         (long long)p->max_ctx, (long long)p->max_seq);
+    if (p->mesh_rows < 1 || p->mesh_cols < 1 || p->mesh_rows * (int64_t)p->mesh_cols > 1024)
+        return ttc_fail(c->err, TTC_E_USER, "%s: mesh %dx%d must have 1..1024 chips", c->what, (int)p->mesh_rows,
+                        (int)p->mesh_cols);
     if (p->eos_token_id < -1 || p->eos_token_id >= p->vocab_size)
         return ttc_fail(c->err, TTC_E_USER, "%s: eos_token_id %lld must be -1 (none) or a token id below %lld",
                         c->what, (long long)p->eos_token_id, (long long)p->vocab_size);
@@ -140,6 +143,14 @@ static TtcStatus plan_check_tensor(const PlanCheck *c, int32_t i) {
                         t->name, ttc_role_name((TtcRole)t->role));
     int64_t elems = 0;
     if (plan_check_shape(c, i, &elems)) return TTC_E_USER;
+    /* A weight stacked per chip: [chips, one chip's slice], each chip's part in range. */
+    if (t->shard_chips != 0 &&
+        (t->kind != TTC_TENSOR_WEIGHT || t->shard_chips < 1 || t->shape.d[0].size != t->shard_chips ||
+         t->shard_dim < 0 || t->shard_dim > 1 || t->shard_parts < 1 || t->shard_parts > t->shard_chips ||
+         t->shape.rank < 2))
+        return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): per-chip stacking (chips %d, dim %d, parts %d) must "
+                        "be a weight whose first dim is the chip count, split along dim 0 or 1 into 1..chips parts",
+                        c->what, (int)i, t->name, (int)t->shard_chips, (int)t->shard_dim, (int)t->shard_parts);
     if (t->kind == TTC_TENSOR_WEIGHT || t->kind == TTC_TENSOR_STATE || t->alias >= 0) {
         if (t->offset != 0)
             return ttc_fail(c->err, TTC_E_USER,
@@ -215,6 +226,10 @@ static TtcStatus plan_check_attrs(const PlanCheck *c, int32_t k) {
     if (!isfinite(a->eps) || !isfinite(a->scale))
         return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): eps (%g) and scale (%g) must be finite", c->what,
                         (int)k, op->path, (double)a->eps, (double)a->scale);
+    if (a->epilogue < 0 || a->epilogue >= TTC_EPILOGUE_COUNT || a->q_col < 0 || a->k_col < 0 || a->v_col < 0 ||
+        a->chips < 0)
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): epilogue %d must be 0..%d; column offsets and chips not "
+                        "negative", c->what, (int)k, op->path, (int)a->epilogue, TTC_EPILOGUE_COUNT - 1);
     if (a->window < 0 || (a->causal != 0 && a->causal != 1) || (a->has_mask != 0 && a->has_mask != 1))
         return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): causal (%d) and has_mask (%d) must be 0 or 1, "
                         "window (%d) not negative", c->what, (int)k, op->path, (int)a->causal, (int)a->has_mask,

@@ -27,6 +27,7 @@ typedef struct TtcExeProgram {
     const char *device;
     const char *producer;
     int64_t vocab_size, eos_token_id;
+    int32_t mesh_rows, mesh_cols;
     int64_t max_batch, max_seq, max_ctx, arena_bytes;
     const TtcTensorDesc *tensors;
     int32_t n_tensors;

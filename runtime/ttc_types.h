@@ -127,7 +127,24 @@ typedef struct TtcAttrs {
     int32_t rope_scaling;   /* 0 none, 1 llama3 */
     float rope_factor, rope_low_freq, rope_high_freq;
     int32_t rope_orig_max;  /* llama3: original_max_position */
+    /* fused ops (the `fuse` pass) */
+    int32_t epilogue;       /* linear: TtcEpilogue applied to x w^T + b before the output is written */
+    int32_t q_col, k_col, v_col; /* attention: first column of q, k, v within their inputs' rows (a
+                                    fused qkv projection feeds all three from one tensor) */
+    /* tensor parallelism (the `shard` pass) */
+    int32_t chips;          /* collectives and per-chip ops: chips in the group (0 or 1 = none) */
 } TtcAttrs;
+
+/* What a linear op does to its result before writing it (matmul + bias + activation fusion). */
+typedef enum {
+    TTC_EPILOGUE_NONE = 0,
+    TTC_EPILOGUE_GELU,
+    TTC_EPILOGUE_GELU_TANH,
+    TTC_EPILOGUE_SILU,
+    TTC_EPILOGUE_RELU,
+    TTC_EPILOGUE_TANH,
+    TTC_EPILOGUE_COUNT
+} TtcEpilogue;
 
 /* ---- ops: the one list lives in ops.def ---- */
 
@@ -190,6 +207,14 @@ typedef struct TtcTensorDesc {
                                 weights and state, which all entry points share */
     int32_t alias;           /* an activation that is a view of a state tensor (the KV cache
                                 after an update): that tensor's index; else -1 */
+    /* Weights: `name` may list several Hugging Face tensors joined by '|' (a fused qkv weight is
+     * q|k|v concatenated along dim 0). A weight stacked per chip (tensor parallelism) has shape
+     * [shard_chips, ...one chip's slice...]: chip c holds part (c * shard_parts / shard_chips) of
+     * the full tensor split into shard_parts equal parts along shard_dim (0 rows, 1 columns);
+     * shard_parts < shard_chips replicates parts (KV heads when there are fewer than chips). */
+    int32_t shard_chips;     /* 0: not stacked */
+    int32_t shard_dim;
+    int32_t shard_parts;
 } TtcTensorDesc;
 
 typedef struct TtcOpDesc {

@@ -66,6 +66,7 @@ static void make_plan(TtcPlan *p) {
     snprintf(p->device, sizeof p->device, "wormhole_n150");
     p->vocab_size = 32;
     p->eos_token_id = 31;
+    p->mesh_rows = p->mesh_cols = 1;
     p->max_batch = 2;
     p->max_seq = 8;
     p->max_ctx = 8;
