@@ -201,6 +201,15 @@ static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
         ttc_session_tensor(s, op->out, &a.out);
         double t0 = ttc_now_ms();
         TtcStatus rc = kernels[op->kind](&a);
+        /* A fused epilogue (matmul + activation) runs the activation's own kernel in place on the
+         * fp32 result, before the output is rounded once: what the fused device kernel does. */
+        int act = ttc_epilogue_op(op->attrs.epilogue);
+        if (rc == TTC_OK && act >= 0) {
+            RtOpArgs e = a;
+            e.n_in = 1;
+            e.in[0] = a.out;
+            rc = kernels[act](&e);
+        }
         if (rc != TTC_OK) {
             if (err->status == TTC_OK) ttc_fail(err, rc, "op '%s' (%s) failed", op->path, ttc_op_name(op->kind));
             return err->status;

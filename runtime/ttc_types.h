@@ -146,6 +146,9 @@ typedef enum {
     TTC_EPILOGUE_COUNT
 } TtcEpilogue;
 
+/* The elementwise op an epilogue applies (its kernels run in place on the linear's output), or -1. */
+int ttc_epilogue_op(int epilogue);
+
 /* ---- ops: the one list lives in ops.def ---- */
 
 typedef enum {

@@ -56,56 +56,42 @@ static void shape_text(const int64_t *dims, int rank, char *buf, size_t n) {
     if (k < n) snprintf(buf + k, n - k, "]");
 }
 
-TtcStatus ttc_model_load_weights(TtcModel *m, const char *path, int keep_fp32, TtcError *err) {
-    TtcSafetensors st;
-    memset(&st, 0, sizeof st);
-    if (ttc_st_open(&st, path, err) != TTC_OK) return err->status;
-    TtcStatus rc = alloc_tables(m, keep_fp32, err);
-    const char *const *prefixes = m->plan.model_type == TTC_MODEL_DECODER ? decoder_prefixes : encoder_prefixes;
-    for (int t = 0; rc == TTC_OK && t < m->plan.n_tensors; t++) {
-        if (!is_weight(m, t)) continue;
-        const TtcTensorDesc *d = &m->plan.tensors[t];
-        const TtcStEntry *e = NULL;
-        char name[TTC_NAME_MAX + 16];
-        for (int p = 0; p < 2 && !e; p++) {
-            snprintf(name, sizeof name, "%s%s", prefixes[p], d->name);
-            e = ttc_st_find(&st, name);
-        }
-        if (!e) {
-            rc = ttc_fail(err, TTC_E_USER, "%s: missing tensor '%s' (also looked for '%s%s')", path, d->name,
-                          prefixes[1], d->name);
-            ttc_hint(err, "check that the file holds this model's weights (same layer count and Hugging Face names)");
-            break;
-        }
-        int ok = e->rank == d->shape.rank;
-        for (int i = 0; ok && i < e->rank; i++) ok = e->shape[i] == d->shape.d[i].size;
-        if (!ok) {
-            char want[96], got[96];
-            int64_t dims[TTC_MAX_RANK];
-            for (int i = 0; i < d->shape.rank; i++) dims[i] = d->shape.d[i].size;
-            shape_text(dims, d->shape.rank, want, sizeof want);
-            shape_text(e->shape, e->rank, got, sizeof got);
-            rc = ttc_fail(err, TTC_E_USER, "%s: tensor '%s' has shape %s, the plan expects %s", path, e->name, got, want);
-            ttc_hint(err, "the spec's dimensions (hidden_dim, ffn_dim, vocab_size, ...) must match the checkpoint");
-            break;
-        }
-        int64_t n = ttc_shape_max_elems(&d->shape);
-        float *vals = malloc((size_t)n * sizeof(float));
-        if (!vals) {
-            rc = ttc_fail(err, TTC_E_INTERNAL, "out of memory for weight '%s'", d->name);
-            break;
-        }
-        rc = ttc_st_read_f32(&st, e, vals, err);
-        if (rc != TTC_OK) {
-            free(vals);
-            break;
-        }
-        rc = adopt(m, t, vals, err);
+/* Where weight values come from: one Hugging Face tensor at a time, by name and expected shape. */
+typedef struct Source {
+    TtcStatus (*fill)(struct Source *src, const char *name, TtcWeightInit init, const int64_t *dims, int rank,
+                      float *dst, TtcError *err);
+    const TtcSafetensors *st; /* file */
+    const char *path;
+    const char *const *prefixes;
+    uint64_t seed; /* random */
+} Source;
+
+static TtcStatus fill_from_file(Source *src, const char *name, TtcWeightInit init, const int64_t *dims, int rank,
+                                float *dst, TtcError *err) {
+    (void)init;
+    const TtcStEntry *e = NULL;
+    char full[TTC_NAME_MAX + 16];
+    for (int p = 0; p < 2 && !e; p++) {
+        snprintf(full, sizeof full, "%s%s", src->prefixes[p], name);
+        e = ttc_st_find(src->st, full);
     }
-    ttc_st_close(&st);
-    if (rc == TTC_OK) rc = rt_prepare_weights(m, err);
-    if (rc != TTC_OK) free_tables(m);
-    return rc;
+    if (!e) {
+        ttc_fail(err, TTC_E_USER, "%s: missing tensor '%s' (also looked for '%s%s')", src->path, name, src->prefixes[1],
+                 name);
+        ttc_hint(err, "check that the file holds this model's weights (same layer count and Hugging Face names)");
+        return TTC_E_USER;
+    }
+    int ok = e->rank == rank;
+    for (int i = 0; ok && i < rank; i++) ok = e->shape[i] == dims[i];
+    if (!ok) {
+        char want[96], got[96];
+        shape_text(dims, rank, want, sizeof want);
+        shape_text(e->shape, e->rank, got, sizeof got);
+        ttc_fail(err, TTC_E_USER, "%s: tensor '%s' has shape %s, the plan expects %s", src->path, e->name, got, want);
+        ttc_hint(err, "the spec's dimensions (hidden_dim, ffn_dim, vocab_size, ...) must match the checkpoint");
+        return TTC_E_USER;
+    }
+    return ttc_st_read_f32(src->st, e, dst, err);
 }
 
 /* splitmix64: a small, well-mixed generator; one stream per tensor, seeded by name. */
@@ -122,38 +108,132 @@ static uint64_t fnv1a(const char *s) {
     return h;
 }
 
-/* Standard normal by Box-Muller from two uniforms in (0, 1]. */
-static double normal(uint64_t *s) {
-    double u1 = ((splitmix64(s) >> 11) + 1.0) * 0x1.0p-53;
-    double u2 = (splitmix64(s) >> 11) * 0x1.0p-53;
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+/* Values are a function of (seed, Hugging Face name) only, so a fused or per-chip weight holds
+ * exactly the values of the tensors it is made of. Hugging Face initializes matrices with
+ * N(0, 0.02) and norms at 1/0; norms get some noise here so tests notice a swapped gain and bias.
+ * Normals come in pairs from one Box-Muller step (cos and sin of the same angle). */
+static TtcStatus fill_random(Source *src, const char *name, TtcWeightInit init, const int64_t *dims, int rank,
+                             float *dst, TtcError *err) {
+    (void)err;
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    uint64_t state = src->seed * 0x9E3779B97F4A7C15ull ^ fnv1a(name);
+    double scale = init == TTC_INIT_NORMAL ? 0.02 : 0.1, offset = init == TTC_INIT_NORM_GAIN ? 1.0 : 0.0;
+    for (int64_t i = 0; i < n; i += 2) {
+        double u1 = ((splitmix64(&state) >> 11) + 1.0) * 0x1.0p-53;
+        double u2 = (splitmix64(&state) >> 11) * 0x1.0p-53;
+        double r = sqrt(-2.0 * log(u1)), c = cos(2.0 * M_PI * u2), sn = sin(2.0 * M_PI * u2);
+        dst[i] = (float)(offset + scale * r * c);
+        if (i + 1 < n) dst[i + 1] = (float)(offset + scale * r * sn);
+    }
+    return TTC_OK;
 }
 
-TtcStatus ttc_model_random_weights(TtcModel *m, uint64_t seed, int keep_fp32, TtcError *err) {
+/* Splits a weight name "a:ROWS|b:ROWS|c:ROWS" (or just "a") into parts; returns the count. */
+static int split_parts(const char *name, char parts[][TTC_NAME_MAX], int64_t *rows, int max) {
+    int n = 0;
+    const char *p = name;
+    while (*p && n < max) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        snprintf(parts[n], TTC_NAME_MAX, "%.*s", (int)len, p);
+        char *colon = strchr(parts[n], ':');
+        rows[n] = 0;
+        if (colon) {
+            rows[n] = strtoll(colon + 1, NULL, 10);
+            *colon = 0;
+        }
+        n++;
+        p = bar ? bar + 1 : p + len;
+    }
+    return n;
+}
+
+/* The values of weight `d` into `dst` (its elements, in its plan shape):
+ *  - one Hugging Face tensor: as is;
+ *  - "q:ROWS|k:ROWS|v:ROWS": the parts stacked along dim 0 (a fused projection);
+ *  - stacked per chip [chips, slice]: the full tensor, split into shard_parts along shard_dim,
+ *    chip c getting part c * shard_parts / chips. */
+static TtcStatus build_weight(Source *src, const TtcTensorDesc *d, float *dst, TtcError *err) {
+    char parts[4][TTC_NAME_MAX];
+    int64_t rows[4], dims[TTC_MAX_RANK];
+    int n_parts = split_parts(d->name, parts, rows, 4), rank = d->shape.rank;
+    for (int i = 0; i < rank; i++) dims[i] = d->shape.d[i].size;
+    if (d->shard_chips > 0) {
+        if (n_parts != 1) return ttc_fail(err, TTC_E_INTERNAL, "weight '%s': a fused weight cannot also be split per chip", d->name);
+        int64_t chips = d->shard_chips, nparts = d->shard_parts, r = dims[1], c = rank > 2 ? dims[2] : 1;
+        int64_t full_dims[2] = {d->shard_dim == 0 ? r * nparts : r, d->shard_dim == 1 ? c * nparts : c};
+        int full_rank = rank - 1;
+        float *full = malloc((size_t)(full_dims[0] * full_dims[1]) * sizeof *full);
+        if (!full) return ttc_fail(err, TTC_E_INTERNAL, "out of memory for weight '%s'", d->name);
+        TtcStatus rc = src->fill(src, parts[0], (TtcWeightInit)d->init, full_dims, full_rank, full, err);
+        for (int64_t chip = 0; rc == TTC_OK && chip < chips; chip++) {
+            int64_t part = chip * nparts / chips;
+            float *out = dst + chip * r * c;
+            for (int64_t i = 0; i < r; i++) /* dim 0: rows part*r..; dim 1: columns part*c.. */
+                memcpy(out + i * c, full + (d->shard_dim == 0 ? (part * r + i) * c : i * full_dims[1] + part * c),
+                       (size_t)c * sizeof *out);
+        }
+        free(full);
+        return rc;
+    }
+    if (n_parts == 1) return src->fill(src, parts[0], (TtcWeightInit)d->init, dims, rank, dst, err);
+    int64_t row_elems = 1, done = 0;
+    for (int i = 1; i < rank; i++) row_elems *= dims[i];
+    for (int k = 0; k < n_parts; k++) {
+        int64_t part_dims[TTC_MAX_RANK];
+        memcpy(part_dims, dims, sizeof part_dims);
+        part_dims[0] = rows[k];
+        if (rows[k] <= 0 || done + rows[k] > dims[0])
+            return ttc_fail(err, TTC_E_INTERNAL, "weight '%s': part %d has %lld rows of %lld", d->name, k,
+                            (long long)rows[k], (long long)dims[0]);
+        TtcStatus rc = src->fill(src, parts[k], (TtcWeightInit)d->init, part_dims, rank, dst + done * row_elems, err);
+        if (rc != TTC_OK) return rc;
+        done += rows[k];
+    }
+    if (done != dims[0])
+        return ttc_fail(err, TTC_E_INTERNAL, "weight '%s': parts cover %lld of %lld rows", d->name, (long long)done,
+                        (long long)dims[0]);
+    return TTC_OK;
+}
+
+/* Builds every weight of the plan from `src`, then converts them to device formats. */
+static TtcStatus load_all(TtcModel *m, Source *src, int keep_fp32, TtcError *err) {
     TtcStatus rc = alloc_tables(m, keep_fp32, err);
     for (int t = 0; rc == TTC_OK && t < m->plan.n_tensors; t++) {
         if (!is_weight(m, t)) continue;
         const TtcTensorDesc *d = &m->plan.tensors[t];
-        int64_t n = ttc_shape_max_elems(&d->shape);
-        float *vals = malloc((size_t)n * sizeof(float));
+        float *vals = malloc((size_t)ttc_shape_max_elems(&d->shape) * sizeof(float));
         if (!vals) {
             rc = ttc_fail(err, TTC_E_INTERNAL, "out of memory for weight '%s'", d->name);
             break;
         }
-        uint64_t state = seed * 0x9E3779B97F4A7C15ull ^ fnv1a(d->name);
-        /* Hugging Face initializes matrices with N(0, 0.02) and norms at 1/0; norms get some noise
-         * here so that tests notice a swapped gain and bias. */
-        for (int64_t i = 0; i < n; i++) {
-            double z = normal(&state);
-            vals[i] = d->init == TTC_INIT_NORM_GAIN ? (float)(1.0 + 0.1 * z)
-                      : d->init == TTC_INIT_NORM_BIAS ? (float)(0.1 * z)
-                                                      : (float)(0.02 * z);
+        rc = build_weight(src, d, vals, err);
+        if (rc != TTC_OK) {
+            free(vals);
+            break;
         }
         rc = adopt(m, t, vals, err);
     }
     if (rc == TTC_OK) rc = rt_prepare_weights(m, err);
     if (rc != TTC_OK) free_tables(m);
     return rc;
+}
+
+TtcStatus ttc_model_load_weights(TtcModel *m, const char *path, int keep_fp32, TtcError *err) {
+    TtcSafetensors st;
+    memset(&st, 0, sizeof st);
+    if (ttc_st_open(&st, path, err) != TTC_OK) return err->status;
+    Source src = {.fill = fill_from_file, .st = &st, .path = path,
+                  .prefixes = m->plan.model_type == TTC_MODEL_DECODER ? decoder_prefixes : encoder_prefixes};
+    TtcStatus rc = load_all(m, &src, keep_fp32, err);
+    ttc_st_close(&st);
+    return rc;
+}
+
+TtcStatus ttc_model_random_weights(TtcModel *m, uint64_t seed, int keep_fp32, TtcError *err) {
+    Source src = {.fill = fill_random, .seed = seed};
+    return load_all(m, &src, keep_fp32, err);
 }
 
 /* --weights and --random-weights are alternatives: with both, which one ran would be a guess. */
