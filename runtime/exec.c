@@ -205,10 +205,10 @@ static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
          * fp32 result, before the output is rounded once: what the fused device kernel does. */
         int act = ttc_epilogue_op(op->attrs.epilogue);
         if (rc == TTC_OK && act >= 0) {
-            RtOpArgs e = a;
-            e.n_in = 1;
-            e.in[0] = a.out;
-            rc = kernels[act](&e);
+            RtOpArgs ep = a;
+            ep.n_in = 1;
+            ep.in[0] = a.out;
+            rc = kernels[act](&ep);
         }
         if (rc != TTC_OK) {
             if (err->status == TTC_OK) ttc_fail(err, rc, "op '%s' (%s) failed", op->path, ttc_op_name(op->kind));
