@@ -670,64 +670,109 @@ static void run_job(const Job *j) {
     job_base(j);
 }
 
-static void *job_thread(void *arg) {
-    run_job(arg);
+/* A small persistent pool: starting a thread per call costs tens of microseconds, which is the
+ * whole of a decode-sized matmul. Workers sleep on a condition variable; a call hands each a job
+ * with a generation number, runs its own share, and waits for the others. Calls are serialized
+ * by `pool.call`, so concurrent callers (not expected: a session is single-threaded) stay correct. */
+enum { MAX_THREADS = 64 };
+
+static struct {
+    pthread_mutex_t call, lock;
+    pthread_cond_t wake, done;
+    int workers;          /* started so far */
+    unsigned long gen;    /* bumped for every call that uses the pool */
+    const Job *jobs;      /* this call's jobs; job i+1 goes to worker i */
+    int n_jobs, pending;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER, 0, 0, NULL, 0, 0};
+
+static void *pool_worker(void *arg) {
+    int id = (int)(intptr_t)arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (pool.gen == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+        seen = pool.gen;
+        if (id + 1 >= pool.n_jobs) continue; /* no job for this worker in this call */
+        const Job *j = &pool.jobs[id + 1];
+        pthread_mutex_unlock(&pool.lock);
+        run_job(j);
+        pthread_mutex_lock(&pool.lock);
+        if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+    }
     return NULL;
 }
 
-/* Below this many multiply-adds a call runs on the calling thread: starting a thread costs tens
- * of microseconds, about what 2^21 multiply-adds take. */
-#define MIN_MACS_PER_THREAD (1 << 21)
+/* Starts workers up to `want`; returns how many exist. Helpers may run anywhere but on the
+ * caller's CPU: left to itself the scheduler often starts a new thread on its parent's busy CPU
+ * and moves it only after a millisecond or two. */
+static int pool_grow(int want) {
+    while (pool.workers < want && pool.workers < MAX_THREADS - 1) {
+        pthread_attr_t attr;
+        int have_attr = pthread_attr_init(&attr) == 0;
+#ifdef __linux__
+        cpu_set_t others;
+        int here = sched_getcpu();
+        if (have_attr && here >= 0 && here < CPU_SETSIZE && sched_getaffinity(0, sizeof others, &others) == 0) {
+            CPU_CLR(here, &others);
+            if (CPU_COUNT(&others) > 0) pthread_attr_setaffinity_np(&attr, sizeof others, &others);
+        }
+#endif
+        if (have_attr) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_t tid;
+        int ok = pthread_create(&tid, have_attr ? &attr : NULL, pool_worker, (void *)(intptr_t)pool.workers) == 0;
+        if (have_attr) pthread_attr_destroy(&attr);
+        if (!ok) break;
+        pool.workers++;
+    }
+    return pool.workers;
+}
 
-/* Runs `whole` over all panels, split across threads by panel. A thread that cannot be started
- * leaves its panels to the calling thread: the result is the same either way. */
+/* Below this many multiply-adds a call runs on the calling thread: waking a pooled worker costs
+ * a few microseconds, about what 2^18 multiply-adds take. */
+#define MIN_MACS_PER_THREAD (1 << 18)
+
+/* Runs `whole` over all panels, split across threads by panel; the split does not change any
+ * result (threads own disjoint output columns and every column is summed the same way). */
 static void run_parallel(const Job *whole) {
     int64_t panels = whole->p1 - whole->p0;
     int64_t macs = whole->m * whole->k * panels * NR * whole->nterms;
     int64_t t = rt_matmul_threads();
     if (t > panels) t = panels;
     if (t > macs / MIN_MACS_PER_THREAD) t = macs / MIN_MACS_PER_THREAD;
+    if (t > MAX_THREADS) t = MAX_THREADS;
     if (t < 2) {
         run_job(whole);
         return;
     }
-    enum { MAX_THREADS = 64 };
+    pthread_mutex_lock(&pool.call);
+    pthread_mutex_lock(&pool.lock);
+    int workers = pool_grow((int)t - 1);
+    pthread_mutex_unlock(&pool.lock);
+    if (workers + 1 < t) t = workers + 1;
     Job jobs[MAX_THREADS];
-    pthread_t tid[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     for (int64_t i = 0; i < t; i++) {
         jobs[i] = *whole;
         jobs[i].p0 = whole->p0 + panels * i / t;
         jobs[i].p1 = whole->p0 + panels * (i + 1) / t;
     }
-    /* Helpers may run anywhere but on the caller's CPU: left to itself the scheduler often
-     * starts a new thread on its parent's busy CPU and moves it only after a millisecond or two,
-     * which is the length of a whole bert-base matmul. */
-#ifdef __linux__
-    cpu_set_t others;
-    int here = sched_getcpu();
-    int keep_off = here >= 0 && here < CPU_SETSIZE && sched_getaffinity(0, sizeof others, &others) == 0;
-    if (keep_off) {
-        CPU_CLR(here, &others);
-        keep_off = CPU_COUNT(&others) > 0;
-    }
-#endif
-    for (int64_t i = 1; i < t; i++) {
-        pthread_attr_t attr;
-        int have_attr = pthread_attr_init(&attr) == 0;
-#ifdef __linux__
-        if (have_attr && keep_off) pthread_attr_setaffinity_np(&attr, sizeof others, &others);
-#endif
-        started[i] = pthread_create(&tid[i], have_attr ? &attr : NULL, job_thread, &jobs[i]) == 0;
-        if (have_attr) pthread_attr_destroy(&attr);
+    if (t >= 2) {
+        pthread_mutex_lock(&pool.lock);
+        pool.jobs = jobs;
+        pool.n_jobs = (int)t;
+        pool.pending = (int)t - 1;
+        pool.gen++;
+        pthread_cond_broadcast(&pool.wake);
+        pthread_mutex_unlock(&pool.lock);
     }
     run_job(&jobs[0]);
-    for (int64_t i = 1; i < t; i++) {
-        if (started[i])
-            pthread_join(tid[i], NULL);
-        else
-            run_job(&jobs[i]);
+    if (t >= 2) {
+        pthread_mutex_lock(&pool.lock);
+        while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
+        pool.n_jobs = 0;
+        pthread_mutex_unlock(&pool.lock);
     }
+    pthread_mutex_unlock(&pool.call);
 }
 
 /* ---- the call ---- */
