@@ -111,20 +111,24 @@ static uint64_t fnv1a(const char *s) {
 /* Values are a function of (seed, Hugging Face name) only, so a fused or per-chip weight holds
  * exactly the values of the tensors it is made of. Hugging Face initializes matrices with
  * N(0, 0.02) and norms at 1/0; norms get some noise here so tests notice a swapped gain and bias.
- * Normals come in pairs from one Box-Muller step (cos and sin of the same angle). */
+ * A standard normal is approximated by the sum of 8 uniform 16-bit draws (two 64-bit words),
+ * centred and scaled to unit variance (Irwin-Hall): bell-shaped to within a few percent, bounded
+ * at 4.9 sigma, and an order of magnitude cheaper than Box-Muller's log and sincos, which made
+ * loading a billion random weights take most of a minute. */
 static TtcStatus fill_random(Source *src, const char *name, TtcWeightInit init, const int64_t *dims, int rank,
                              float *dst, TtcError *err) {
     (void)err;
     int64_t n = 1;
     for (int i = 0; i < rank; i++) n *= dims[i];
     uint64_t state = src->seed * 0x9E3779B97F4A7C15ull ^ fnv1a(name);
-    double scale = init == TTC_INIT_NORMAL ? 0.02 : 0.1, offset = init == TTC_INIT_NORM_GAIN ? 1.0 : 0.0;
-    for (int64_t i = 0; i < n; i += 2) {
-        double u1 = ((splitmix64(&state) >> 11) + 1.0) * 0x1.0p-53;
-        double u2 = (splitmix64(&state) >> 11) * 0x1.0p-53;
-        double r = sqrt(-2.0 * log(u1)), c = cos(2.0 * M_PI * u2), sn = sin(2.0 * M_PI * u2);
-        dst[i] = (float)(offset + scale * r * c);
-        if (i + 1 < n) dst[i + 1] = (float)(offset + scale * r * sn);
+    /* sum of 8 U{0..65535}: mean 8 * 32767.5, variance 8 * (65536^2 - 1) / 12 */
+    const double mean = 8 * 32767.5, inv_sd = 1.0 / sqrt(8.0 * (65536.0 * 65536.0 - 1.0) / 12.0);
+    const double scale = (init == TTC_INIT_NORMAL ? 0.02 : 0.1) * inv_sd, offset = init == TTC_INIT_NORM_GAIN ? 1.0 : 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t a = splitmix64(&state), b = splitmix64(&state);
+        uint64_t sum = (a & 0xFFFF) + ((a >> 16) & 0xFFFF) + ((a >> 32) & 0xFFFF) + (a >> 48) + (b & 0xFFFF) +
+                       ((b >> 16) & 0xFFFF) + ((b >> 32) & 0xFFFF) + (b >> 48);
+        dst[i] = (float)(offset + scale * ((double)sum - mean));
     }
     return TTC_OK;
 }
