@@ -52,8 +52,13 @@ void cli_print_compile_summary(const Graph *g, const char *out) {
     double params = 0, dev = 0;
     for (int v = 0; v < g->n_vals; v++) {
         if (g->vals[v].d.kind != TTC_TENSOR_WEIGHT) continue;
-        params += (double)ttc_shape_max_elems(&g->vals[v].d.shape);
         dev += device_bytes(&g->vals[v].d);
+        /* A tied head is a second tensor of the same name (one copy per format): one set of
+         * parameters, two copies in memory. */
+        int seen = 0;
+        for (int u = 0; u < v && !seen; u++)
+            seen = g->vals[u].d.kind == TTC_TENSOR_WEIGHT && strcmp(g->vals[u].d.name, g->vals[v].d.name) == 0;
+        if (!seen) params += (double)ttc_shape_max_elems(&g->vals[v].d.shape);
     }
     printf("compiled %s (%s) for %s: %d ops, batch<=%lld seq<=%lld\n", g->model_name,
            g->model_type == 0 ? "encoder" : "decoder", g->device, g->n_ops, (long long)g->max_batch,
