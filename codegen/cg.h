@@ -13,6 +13,9 @@ int cg_plan_from_graph(const Graph *g, TtcPlan *p, const char *producer);
  * module (layer_3 > attention), edges labelled with shapes; inputs as ellipses, outputs with a
  * double border. Deterministic. */
 void cg_dot_write(const Graph *g, int mode, FILE *out);
+/* The same; with `collapse`, repeated layers (layer_1.. with layer_0's structure) become one node
+ * after the representative layer_0 ("layer_1..layer_31 (31 more, same structure)"). */
+void cg_dot_write_ex(const Graph *g, int mode, int collapse, FILE *out);
 
 /* Where the C comes from, for its header comment and --help (all strings may be NULL). */
 typedef struct CgCOptions {

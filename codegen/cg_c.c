@@ -296,6 +296,13 @@ static void write_program(CgC *c, FILE *out) {
 
 static TtcStatus check_plan(const TtcPlan *p, TtcError *err) {
     if (p->n_entries < 1) return ttc_fail(err, TTC_E_INTERNAL, "plan '%s' has no entry point", p->model_name);
+    /* Per-chip loops and collectives have no C form yet: refuse rather than emit a wrong program. */
+    if (p->mesh_rows * p->mesh_cols > 1) {
+        ttc_fail(err, TTC_E_USER, "--emit c for sharded plans is not supported yet (plan '%s' is split over a %dx%d "
+                 "mesh)", p->model_name, (int)p->mesh_rows, (int)p->mesh_cols);
+        ttc_hint(err, "compile for one chip (--hw specs/hw/wormhole_n150.yaml) to emit C, or run the plan with ttc run");
+        return TTC_E_USER;
+    }
     for (int e = 0; e < p->n_entries; e++) {
         int mode = p->entries[e].mode;
         int want = e == 0 ? 0 : 1; /* prefill first, then (decoders) one decode */

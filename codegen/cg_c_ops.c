@@ -111,14 +111,32 @@ static void describe(Emit *e, char *buf, size_t n) {
     size_t k = 0;
     buf[0] = 0;
     switch ((TtcOpKind)op->kind) {
-    case TTC_OP_LINEAR:
-        snprintf(buf, n, "%s weights, %s, %s accumulation",
-                 ttc_dtype_name((TtcDType)tensor(e, op->in[1])->dtype), fidelity_name(op->cfg.fidelity),
-                 op->cfg.fp32_acc ? "fp32" : "bf16");
+    case TTC_OP_LINEAR: {
+        static const char *const epilogues[TTC_EPILOGUE_COUNT] = {"", "gelu", "gelu_tanh", "silu", "relu", "tanh",
+                                                                  "rope on q and k"};
+        k = (size_t)snprintf(buf, n, "%s weights, %s, %s accumulation",
+                             ttc_dtype_name((TtcDType)tensor(e, op->in[1])->dtype), fidelity_name(op->cfg.fidelity),
+                             op->cfg.fp32_acc ? "fp32" : "bf16");
+        if (at->epilogue > 0 && at->epilogue < TTC_EPILOGUE_COUNT && k < n)
+            snprintf(buf + k, n - k, ", then %s in place", epilogues[at->epilogue]);
         break;
+    }
     case TTC_OP_LAYERNORM:
     case TTC_OP_RMSNORM:
         snprintf(buf, n, "eps %g", (double)at->eps);
+        break;
+    case TTC_OP_ADD_LAYERNORM:
+        snprintf(buf, n, "layernorm of the sum, eps %g", (double)at->eps);
+        break;
+    case TTC_OP_ATTENTION:
+        k = (size_t)snprintf(buf, n, "flash attention, %d heads", at->heads);
+        if (at->kv_heads != at->heads && k < n) k += (size_t)snprintf(buf + k, n - k, " sharing %d kv heads", at->kv_heads);
+        if (k < n) k += (size_t)snprintf(buf + k, n - k, " of %d, scale %g", at->head_dim, (double)at->scale);
+        if (at->causal && k < n) k += (size_t)snprintf(buf + k, n - k, ", causal");
+        if (at->window && k < n) k += (size_t)snprintf(buf + k, n - k, ", sliding window %d", at->window);
+        if (at->has_mask && k < n) k += (size_t)snprintf(buf + k, n - k, ", padding masked");
+        if ((at->q_col || at->k_col || at->v_col) && k < n)
+            snprintf(buf + k, n - k, ", q/k/v from columns %d/%d/%d", at->q_col, at->k_col, at->v_col);
         break;
     case TTC_OP_ATTN_SCORES:
     case TTC_OP_ATTN_CONTEXT:
@@ -139,7 +157,8 @@ static void describe(Emit *e, char *buf, size_t n) {
         if (at->rope_scaling == 1 && k < n) snprintf(buf + k, n - k, ", llama3 scaling x%g", (double)at->rope_factor);
         break;
     case TTC_OP_KV_UPDATE:
-        snprintf(buf, n, "new rows T-S..T-1 of %s", tensor(e, op->in[1])->name);
+        k = (size_t)snprintf(buf, n, "new rows T-S..T-1 of %s", tensor(e, op->in[1])->name);
+        if (at->k_col && k < n) snprintf(buf + k, n - k, " from column %d of the fused projection", at->k_col);
         break;
     case TTC_OP_EMBEDDING:
         snprintf(buf, n, "rows of %s", tensor(e, op->in[1])->name);
@@ -222,8 +241,38 @@ static TtcStatus call_text(Emit *e, char *call, size_t n) {
                                cg_c_dim(c, ws->d[1], d1, sizeof d1), cg_c_dim(c, ws->d[0], d0, sizeof d0),
                                weight_of(e, op->in[1], a1, sizeof a1));
         if (k0 > 0 && (size_t)k0 < n)
-            snprintf(call + k0, n - (size_t)k0, "%s%s);", op->n_in == 3 ? ", " : "",
-                     op->n_in == 3 ? weight_of(e, op->in[2], a2, sizeof a2) : "");
+            k0 += snprintf(call + k0, n - (size_t)k0, "%s%s);", op->n_in == 3 ? ", " : "",
+                           op->n_in == 3 ? weight_of(e, op->in[2], a2, sizeof a2) : "");
+        /* the epilogue runs on the fp32 result before it is rounded, as in the executor */
+        if (op->attrs.epilogue != TTC_EPILOGUE_NONE && k0 > 0 && (size_t)k0 < n) {
+            if (os->rank != 2 && os->rank != 3) return unsupported(e, "expects an epilogue on a rank 2 or 3 output");
+            snprintf(call + k0, n - (size_t)k0, "\n    ttc_epilogue(%s%d], %s, %s, %s, %s);", head, e->k, out,
+                     os->rank == 3 ? cg_c_dim(c, os->d[0], d0, sizeof d0) : "1",
+                     cg_c_dim(c, os->d[os->rank - 2], d1, sizeof d1), cg_c_dim(c, os->d[os->rank - 1], d2, sizeof d2));
+        }
+        break;
+    }
+    case TTC_OP_ADD_LAYERNORM: {
+        char a3[CG_ID_MAX + 16];
+        snprintf(call, n, "ttc_add_layernorm(%s%d], %s, %s, %s, %s, %s, %s, %s);", head, e->k, out,
+                 data_of(e, op->in[0], a0, sizeof a0), data_of(e, op->in[1], a1, sizeof a1),
+                 cg_c_dims_product(c, xs, 0, xs->rank - 1, prod, sizeof prod),
+                 cg_c_dim(c, xs->d[xs->rank - 1], d0, sizeof d0), weight_of(e, op->in[2], a2, sizeof a2),
+                 weight_of(e, op->in[3], a3, sizeof a3));
+        break;
+    }
+    case TTC_OP_ATTENTION: {
+        if (need_rank(e, op->in[0], 3, "q") || need_rank(e, op->in[1], 3, "k") || need_rank(e, op->in[2], 3, "v"))
+            return e->err->status;
+        const TtcShape *ks = &tensor(e, op->in[1])->shape, *vs = &tensor(e, op->in[2])->shape;
+        char a3[CG_ID_MAX + 16], vstride[96];
+        snprintf(call, n, "ttc_attention(%s%d], %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, %lld, %s);", head,
+                 e->k, out, data_of(e, op->in[0], a0, sizeof a0), data_of(e, op->in[1], a1, sizeof a1),
+                 data_of(e, op->in[2], a2, sizeof a2), op->n_in == 4 ? data_of(e, op->in[3], a3, sizeof a3) : "NULL",
+                 cg_c_dim(c, xs->d[0], d0, sizeof d0), cg_c_dim(c, xs->d[1], d1, sizeof d1),
+                 cg_c_dim(c, ks->d[1], d2, sizeof d2), (long long)xs->d[2].size, (long long)ks->d[2].size,
+                 row_stride(e, op->in[1], stride, sizeof stride), (long long)vs->d[2].size,
+                 row_stride(e, op->in[2], vstride, sizeof vstride));
         break;
     }
     case TTC_OP_ATTN_SCORES: {
@@ -266,10 +315,17 @@ static TtcStatus call_text(Emit *e, char *call, size_t n) {
             snprintf(capacity, sizeof capacity, "MAX_CTX");
         else
             snprintf(capacity, sizeof capacity, "%lld", (long long)cap);
-        snprintf(call, n, "ttc_kv_update(%s%d], %s, %s, %s, %s, %s, %s, %s);", head, e->k,
-                 data_of(e, op->in[1], a1, sizeof a1), data_of(e, op->in[0], a0, sizeof a0),
-                 cg_c_dim(c, xs->d[0], d0, sizeof d0), cg_c_dim(c, xs->d[1], d1, sizeof d1),
-                 cg_c_dim(c, xs->d[2], d2, sizeof d2), cg_c_dim(c, os->d[1], d3, sizeof d3), capacity);
+        if (op->attrs.k_col) /* columns of a fused qkv projection's rows */
+            snprintf(call, n, "ttc_kv_update_cols(%s%d], %s, %s, %s, %s, %lld, %lld, %s, %s);", head, e->k,
+                     data_of(e, op->in[1], a1, sizeof a1), data_of(e, op->in[0], a0, sizeof a0),
+                     cg_c_dim(c, xs->d[0], d0, sizeof d0), cg_c_dim(c, xs->d[1], d1, sizeof d1),
+                     (long long)xs->d[2].size, (long long)cache->shape.d[2].size, cg_c_dim(c, os->d[1], d3, sizeof d3),
+                     capacity);
+        else
+            snprintf(call, n, "ttc_kv_update(%s%d], %s, %s, %s, %s, %s, %s, %s);", head, e->k,
+                     data_of(e, op->in[1], a1, sizeof a1), data_of(e, op->in[0], a0, sizeof a0),
+                     cg_c_dim(c, xs->d[0], d0, sizeof d0), cg_c_dim(c, xs->d[1], d1, sizeof d1),
+                     cg_c_dim(c, xs->d[2], d2, sizeof d2), cg_c_dim(c, os->d[1], d3, sizeof d3), capacity);
         break;
     }
     default:

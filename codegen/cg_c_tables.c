@@ -134,6 +134,10 @@ static void put_attrs(FILE *out, const TtcAttrs *a) {
     FLOAT_ATTR(rope_low_freq)
     FLOAT_ATTR(rope_high_freq)
     INT_ATTR(rope_orig_max)
+    INT_ATTR(epilogue) /* fused ops (passes/fuse.c) */
+    INT_ATTR(q_col)
+    INT_ATTR(k_col)
+    INT_ATTR(v_col)
 #undef FLOAT_ATTR
 #undef INT_ATTR
     if (n) fputc('}', out);

@@ -33,6 +33,10 @@ typedef struct HwDevice {
 } HwDevice;
 
 /* The overridable fields, one row each: NAME (C field of HwValues), yaml key, kind.
+ * Fusion switches (passes/fuse.c), read at the module of the ops a fusion replaces: fused_qkv
+ * (q/k/v projections as one matmul, RoPE in its epilogue), kernel_variant flash (attention as one
+ * tiled online-softmax op), fuse_epilogue (a linear's activation in its epilogue),
+ * fuse_residual_norm (a post-norm residual add inside the layernorm).
  * Kinds: DTYPE_ACT (fp32|bf16), DTYPE_W (fp32|bf16|bfp8|bfp4), FIDELITY, BOOL, LAYOUT, MEMORY,
  * KERNEL (flash|naive), KV_LAYOUT (contiguous|paged), BLOCK_SIZE (tokens, a multiple of 32),
  * SHARDING (auto|replicate|column_parallel|row_parallel|height|width|block).
@@ -52,7 +56,9 @@ typedef struct HwDevice {
     X(kv_dtype, "kv_cache.dtype", HW_KIND_DTYPE_W)                  \
     X(kv_layout, "kv_cache.layout", HW_KIND_KV_LAYOUT)              \
     X(kv_block_size, "kv_cache.block_size", HW_KIND_BLOCK_SIZE)     \
-    X(sharding, "sharding", HW_KIND_SHARDING)
+    X(sharding, "sharding", HW_KIND_SHARDING)                       \
+    X(fuse_epilogue, "fuse_epilogue", HW_KIND_BOOL)                 \
+    X(fuse_residual_norm, "fuse_residual_norm", HW_KIND_BOOL)
 
 typedef enum {
     HW_KIND_DTYPE_ACT,

@@ -89,26 +89,30 @@ const char *hw_value_name(int field, int v) {
  *              their last mantissa bit, and the largest matmuls run at twice HiFi4's speed.
  *   lm_head:   HiFi2, for the same reason; it is DRAM-bound when decoding anyway.
  *   embedding, norm, pooler: HiFi4 (cheap ops; the pooler is one small matmul).
+ * Fusion is on wherever it applies (passes/fuse.c): it changes speed and memory, not results, so
+ * attention gets fused_qkv and the flash kernel, and every module matmul epilogues and
+ * residual+norm fusion; the other modules' fused_qkv / kernel_variant are never read.
  * Wormhole and Blackhole share the matrix unit, formats and fidelity phases (DEVICE.md §1, §4),
  * so today their rows agree; a family whose trade-offs differ gets rows of its own here, and
  * the first row matching (family, type) wins, with NULL matching any. */
-#define HW_BUILTIN(fam, t, fid)                                                                                     \
+#define HW_BUILTIN(fam, t, fid, fused)                                                                              \
     {fam,                                                                                                          \
      t,                                                                                                            \
      {[HW_F_act_dtype] = TTC_BF16, [HW_F_weight_dtype] = TTC_BF16, [HW_F_fidelity] = fid, [HW_F_fp32_acc] = 1,     \
-      [HW_F_layout] = TTC_LAYOUT_TILE, [HW_F_memory] = TTC_MEM_DRAM, [HW_F_fused_qkv] = 0,                          \
-      [HW_F_kernel_variant] = HW_KERNEL_NAIVE, [HW_F_score_dtype] = TTC_F32, [HW_F_kv_dtype] = TTC_BF16,            \
-      [HW_F_kv_layout] = HW_KV_CONTIGUOUS, [HW_F_kv_block_size] = 32, [HW_F_sharding] = HW_SHARD_AUTO}}
+      [HW_F_layout] = TTC_LAYOUT_TILE, [HW_F_memory] = TTC_MEM_DRAM, [HW_F_fused_qkv] = fused,                      \
+      [HW_F_kernel_variant] = (fused) ? HW_KERNEL_FLASH : HW_KERNEL_NAIVE, [HW_F_score_dtype] = TTC_F32,           \
+      [HW_F_kv_dtype] = TTC_BF16, [HW_F_kv_layout] = HW_KV_CONTIGUOUS, [HW_F_kv_block_size] = 32,                   \
+      [HW_F_sharding] = HW_SHARD_AUTO, [HW_F_fuse_epilogue] = 1, [HW_F_fuse_residual_norm] = 1}}
 
 static const struct {
     const char *family; /* device name prefix ("wormhole", "blackhole"); NULL: any device */
     const char *type;   /* module type; NULL: any other module type */
     int v[HW_FIELD_COUNT];
 } hw_builtin_rows[] = {
-    HW_BUILTIN(NULL, "embedding", TTC_FIDELITY_HIFI4), HW_BUILTIN(NULL, "attention", TTC_FIDELITY_HIFI4),
-    HW_BUILTIN(NULL, "ffn", TTC_FIDELITY_HIFI2),       HW_BUILTIN(NULL, "norm", TTC_FIDELITY_HIFI4),
-    HW_BUILTIN(NULL, "pooler", TTC_FIDELITY_HIFI4),    HW_BUILTIN(NULL, "lm_head", TTC_FIDELITY_HIFI2),
-    HW_BUILTIN(NULL, NULL, TTC_FIDELITY_HIFI4), /* any other module type: the safe choice */
+    HW_BUILTIN(NULL, "embedding", TTC_FIDELITY_HIFI4, 0), HW_BUILTIN(NULL, "attention", TTC_FIDELITY_HIFI4, 1),
+    HW_BUILTIN(NULL, "ffn", TTC_FIDELITY_HIFI2, 0),       HW_BUILTIN(NULL, "norm", TTC_FIDELITY_HIFI4, 0),
+    HW_BUILTIN(NULL, "pooler", TTC_FIDELITY_HIFI4, 0),    HW_BUILTIN(NULL, "lm_head", TTC_FIDELITY_HIFI2, 0),
+    HW_BUILTIN(NULL, NULL, TTC_FIDELITY_HIFI4, 0), /* any other module type: the safe choice */
 };
 #undef HW_BUILTIN
 

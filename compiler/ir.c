@@ -176,6 +176,11 @@ static void dump_op(const Graph *g, const IrOp *op, FILE *out) {
     if (a->causal) fputs(" causal", out);
     if (a->window) fprintf(out, " window=%d", a->window);
     if (a->has_mask) fputs(" masked", out);
+    if (a->chips > 1) fprintf(out, " chips=%d", a->chips);
+    static const char *const epilogues[TTC_EPILOGUE_COUNT] = {
+        [TTC_EPILOGUE_GELU] = "gelu", [TTC_EPILOGUE_GELU_TANH] = "gelu_tanh", [TTC_EPILOGUE_SILU] = "silu",
+        [TTC_EPILOGUE_RELU] = "relu", [TTC_EPILOGUE_TANH] = "tanh",       [TTC_EPILOGUE_ROPE_QK] = "rope_qk"};
+    if (a->epilogue > 0 && a->epilogue < TTC_EPILOGUE_COUNT) fprintf(out, " epilogue=%s", epilogues[a->epilogue]);
     if (o->d.role) fprintf(out, " role=%s", ttc_role_name(o->d.role));
     if (o->d.alias >= 0) fprintf(out, " view-of=@%s", g->vals[o->d.alias].d.name);
     const TtcOpConfig *c = &op->d.cfg;

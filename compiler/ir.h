@@ -73,6 +73,21 @@ TtcDim ir_dim(int64_t size);
 TtcDim ir_sym(TtcSym sym, int64_t bound);
 int ir_shape_equal(const TtcShape *a, const TtcShape *b);
 
+/* ---- ir_edit.c: rewriting a graph in place (passes that replace ops, such as `fuse`) ---- */
+
+/* Appends an activation of entry point `entry` with no producer yet (the caller makes an op
+ * output it). Returns its index, or -1 when out of memory. */
+int ir_add_act(Graph *g, const char *name, int entry);
+/* The weight named `name`, or -1. */
+int ir_find_weight(const Graph *g, const char *name);
+/* Input slots of ops not marked dead (dead may be NULL) that read value v. */
+int ir_count_uses(const Graph *g, int v, const unsigned char *dead);
+/* Removes the ops marked dead[k] != 0, then the values left over: activations that no remaining
+ * op outputs, and weights that no remaining op reads (inputs and state stay: they are the entry
+ * points' interface and the cache). Renumbers ops and values (inputs, outputs, producers, cache
+ * aliases, entry ranges) keeping their order. 0, or -1 when out of memory (graph unchanged). */
+int ir_remove_ops(Graph *g, const unsigned char *dead);
+
 /* Deterministic text form (ttc dump-graph --after PASS without -o .dot); mode -1 dumps every
  * entry point, else only those of that mode. */
 void ir_dump_text(const Graph *g, int mode, FILE *out);

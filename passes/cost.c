@@ -22,6 +22,20 @@
  * DRAM bytes: every input that lives in DRAM is read once and a DRAM output written once, except
  * that a gather reads only the rows it looks up and a cache update writes only the new rows.
  *
+ * Per chip under tensor parallelism: a stacked value (passes/shard.h) counts one chip's slice, so a
+ * column-parallel matmul costs 1/N of the unsharded one, and every chip runs the same program.
+ * Collectives move data over Ethernet (DEVICE.md §6: ccl_time = bytes per link / eth_gbps +
+ * per-packet overhead, 1500-byte packets carrying 1450 payload bytes and 50 of overhead). The
+ * algorithm is a unidirectional ring through the mesh's N chips (a 2x4 or 4x8 mesh has one: a
+ * snake through its rows), each chip sending to the next over one link:
+ *   all_reduce:  reduce-scatter then all-gather, 2(N-1) steps of M/N bytes (M: one chip's tensor);
+ *   all_gather:  N-1 steps, each forwarding one chip's slice (M_chip bytes).
+ * Steps are charged per packet (each step's message is cut into packets on its own); link latency
+ * and the local reduction are not modelled (they are small next to the bytes, except for decode's
+ * tiny tensors: see the issue's closing note). The Ethernet time is stored as the op's NoC cycles
+ * and its bound as NoC, the chip-to-chip network being the NoC's extension in this model (the plan
+ * format has no separate Ethernet bound yet).
+ *
  * Check against DEVICE.md §1 (tests/passes/test_cost.c): a 2048^3 bf16 HiFi4 matmul from L1 on
  * the 8x8 grid is 64^3 tile products * 16 * 4 / 64 cores = 262144 cycles, 65.5 TFLOPS at 1 GHz,
  * the published 74 TFLOPS scaled from the 72 cores it counts to the 64 of the compute grid;
@@ -35,6 +49,7 @@
 
 #include "dev_layout.h"
 #include "pass.h"
+#include "shard.h"
 
 /* Vector-unit cycles per 32x32 output tile: estimates from the instruction counts of the device's
  * vector kernels (a 32-lane unit needs 32 passes per tile, times the instructions per element).
@@ -54,6 +69,7 @@ int cost_vector_cycles_per_tile(TtcOpKind k) {
     case TTC_OP_SILU:
     case TTC_OP_TANH: return 256;
     case TTC_OP_SOFTMAX: return 384;
+    case TTC_OP_ADD_LAYERNORM: return 32 + 192; /* one pass: the add on the way into the norm */
     default: return 0; /* embedding, pos_embedding, first_token, kv_update: data movement */
     }
 }
@@ -65,9 +81,40 @@ typedef struct Matmul {
     int64_t tb_a, tb_b; /* tile bytes of the activation and the weight operand */
 } Matmul;
 
+/* Dim i (from the end when negative) of one chip's slice of value v. */
 static int64_t dim(const Graph *g, int v, int i) {
-    const TtcShape *s = &g->vals[v].d.shape;
-    return s->d[i < 0 ? s->rank + i : i].size;
+    TtcShape s = shape_chip_slice(&g->vals[v].d);
+    return s.d[i < 0 ? s.rank + i : i].size;
+}
+
+static int64_t chip_elems(const Graph *g, int v) {
+    TtcShape s = shape_chip_slice(&g->vals[v].d);
+    return ttc_shape_max_elems(&s);
+}
+
+#define ETH_PACKET_PAYLOAD 1450.0
+#define ETH_PACKET_OVERHEAD 50.0
+
+/* Seconds to send `bytes` over one Ethernet link as one message. */
+static double eth_seconds(double bytes, const HwDevice *dev) {
+    double packets = ceil(bytes / ETH_PACKET_PAYLOAD);
+    return (bytes + packets * ETH_PACKET_OVERHEAD) / (dev->eth_gbps * 1e9);
+}
+
+/* Ethernet cycles of a collective (ring over its chips, see the header comment); 0 for others. */
+static double collective_cycles(const Graph *g, const IrOp *op, const DevValue *vals, const HwDevice *dev) {
+    int n = op->d.attrs.chips;
+    if (n < 2 || dev->eth_gbps <= 0) return 0;
+    double m = (double)vals[op->d.in[0]].t.bytes; /* one chip's slice, in its device format */
+    double s;
+    if (op->d.kind == TTC_OP_ALL_REDUCE)
+        s = 2.0 * (n - 1) * eth_seconds(m / n, dev);
+    else if (op->d.kind == TTC_OP_ALL_GATHER)
+        s = (double)(n - 1) * eth_seconds(m, dev);
+    else
+        return 0;
+    (void)g;
+    return s * dev->clock_ghz * 1e9;
 }
 
 /* The matmul geometry of op, or 0 when it does not use the matrix unit. */
@@ -78,7 +125,7 @@ static int matmul_of(const Graph *g, const IrOp *op, Matmul *mm) {
     switch (d->kind) {
     case TTC_OP_LINEAR:
         mm->batch = 1;
-        mm->m = ttc_shape_max_elems(&g->vals[d->in[0]].d.shape) / dim(g, d->in[0], -1);
+        mm->m = chip_elems(g, d->in[0]) / dim(g, d->in[0], -1);
         mm->k = dim(g, d->in[0], -1);
         mm->n = dim(g, d->out, -1);
         return 1;
@@ -87,6 +134,13 @@ static int matmul_of(const Graph *g, const IrOp *op, Matmul *mm) {
         mm->m = dim(g, d->in[0], 1);
         mm->k = d->attrs.head_dim;
         mm->n = dim(g, d->in[1], 1);
+        return 1;
+    case TTC_OP_ATTENTION: /* fused: q k^T per head ([S,D] x [D,T]); cost_one adds p v and the softmax */
+        mm->batch = d->attrs.heads;
+        for (int i = 0; i < shape_chip_slice(&g->vals[d->in[0]].d).rank - 2; i++) mm->batch *= dim(g, d->in[0], i);
+        mm->m = dim(g, d->in[0], -2);
+        mm->k = d->attrs.head_dim;
+        mm->n = dim(g, d->in[1], -2);
         return 1;
     case TTC_OP_ATTN_CONTEXT: /* probs [B,Hq,S,T] x v [B,T,Hkv*D] per head */
         mm->batch = dim(g, d->in[0], 0) * d->attrs.heads;
@@ -123,6 +177,9 @@ static double dram_bytes(const Graph *g, const IrOp *op, const DevValue *vals) {
     for (int i = 0; i < d->n_in; i++) {
         const DevValue *v = &vals[d->in[i]];
         if (v->t.memory != TTC_MEM_DRAM) continue;
+        int again = 0; /* a tensor read through several inputs (fused qkv into attention) is read once */
+        for (int j = 0; j < i; j++) again |= d->in[j] == d->in[i];
+        if (again) continue;
         if (d->kind == TTC_OP_KV_UPDATE && i == 1) continue; /* the cache is written, not read */
         if ((d->kind == TTC_OP_EMBEDDING && i == 1) || (d->kind == TTC_OP_POS_EMBEDDING && i == 0)) {
             /* a gather reads one row page per looked-up token */
@@ -162,6 +219,13 @@ static void cost_one(const Graph *g, int k, const DevValue *vals, const HwDevice
         cores_used = units < cores ? units : cores;
         compute = products * 16.0 * (op->d.cfg.fidelity + 1) / (double)cores_used;
         noc = matmul_noc_bytes(&mm, mt, kt, nt, cores_used);
+        if (op->d.kind == TTC_OP_ATTENTION) {
+            /* p v has the tile products of q k^T ([S,T] x [T,D]) and streams v blocks the size of
+             * k's; the softmax runs on the vector unit over score tiles that stay in the core's
+             * circular buffers: no score tensor is written or read anywhere. */
+            compute = 2.0 * compute + (double)units * cost_vector_cycles_per_tile(TTC_OP_SOFTMAX) / (double)cores_used;
+            noc *= 2.0;
+        }
     } else {
         const DevValue *o = &vals[op->d.out];
         int64_t tiles = o->t.layout == TTC_LAYOUT_TILE ? o->t.pages : o->t.row_tiles * o->t.col_tiles;
@@ -175,8 +239,13 @@ static void cost_one(const Graph *g, int k, const DevValue *vals, const HwDevice
             double b = (op->d.kind == TTC_OP_EMBEDDING && i == 1) ? (double)o->t.rows * (double)v->t.page_bytes
                                                                    : (double)v->t.bytes;
             /* parameter vectors go whole to every core; everything else is split */
-            noc += g->vals[op->d.in[i]].d.shape.rank == 1 ? b : b / (double)cores_used;
+            noc += shape_chip_slice(&g->vals[op->d.in[i]].d).rank == 1 ? b : b / (double)cores_used;
         }
+    }
+    double eth = collective_cycles(g, op, vals, dev);
+    if (eth > 0) {
+        noc = eth * dev->noc_bytes_per_cycle; /* stored as NoC cycles (see the header comment) */
+        compute = 0;
     }
     double dram = dram_bytes(g, op, vals);
     double dram_per_cycle = dev->dram_gbps / dev->clock_ghz;

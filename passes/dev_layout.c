@@ -1,6 +1,7 @@
 /* dev_layout.c: tile geometry, page placement over banks and cores, and where each value of an
  * entry point lives (see dev_layout.h). */
 #include "dev_layout.h"
+#include "shard.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +24,17 @@ int dev_cores(const HwDevice *dev) {
  * density (1088 or 576 bytes per 1024 values), since their exponents are shared per 16 values. */
 static int64_t row_major_bytes(int64_t n, int dtype) { return ceil_div(n * dev_tile_bytes(dtype), 1024); }
 
+/* A value stacked per chip (passes/shard.h) is measured as the one chip's slice each chip holds:
+ * the device figures are per chip, so a weight split over N chips weighs 1/N of the whole. */
 DevTensor dev_tensor(const TtcTensorDesc *d, int layout, int memory, int sharding) {
     DevTensor t;
     memset(&t, 0, sizeof t);
-    int r = d->shape.rank;
+    TtcShape shape = shape_chip_slice(d);
+    int r = shape.rank;
     int64_t outer = 1;
-    for (int i = 0; i < r - 2; i++) outer *= d->shape.d[i].size;
-    int64_t r2 = r >= 2 ? d->shape.d[r - 2].size : 1;
-    t.cols = r >= 1 ? d->shape.d[r - 1].size : 1;
+    for (int i = 0; i < r - 2; i++) outer *= shape.d[i].size;
+    int64_t r2 = r >= 2 ? shape.d[r - 2].size : 1;
+    t.cols = r >= 1 ? shape.d[r - 1].size : 1;
     t.rows = outer * r2;
     /* Tiles never straddle the dims before the last two: each [r2, cols] slice pads on its own. */
     t.row_tiles = outer * ceil_div(r2, DEV_TILE);

@@ -11,12 +11,12 @@
  * (dev_layout.c).
  *
  * DRAM, per chip: the fullest bank times the banks, summed over DRAM values live at each op;
- * weights and the KV cache always count. Multi-chip systems report what one chip holds today:
- * every chip holds everything until sharding across chips exists.
+ * weights and the KV cache always count. On a multi-chip mesh the `shard` pass has split the
+ * model: a stacked value counts one chip's slice (dev_tensor), a replicated one counts whole.
  *
  * An L1 overflow is an error: no program with overlapping regions can be built, and the fix is a
- * configuration change. A DRAM overflow is a warning: the plan still runs on the emulator (and
- * sharding across chips will split it), while `ttc check` reports it as a problem.
+ * configuration change. A DRAM overflow is a warning: the plan still runs on the emulator, while
+ * `ttc check` reports it as a problem.
  *
  * Circular-buffer model (per core; "tile" = 32x32 tile of the named value's format, each CB
  * double-buffered so the reader and the compute kernel overlap):
@@ -82,6 +82,19 @@ static int64_t cb_bytes(const Graph *g, const IrOp *op) {
         kt = last_dim_tiles(g, d->in[0]);
         nt = ceil_div(d->attrs.head_dim, 32);
         break;
+    case TTC_OP_ATTENTION: {
+        /* flash: per core a block of bm query tiles against blocks of bn key tiles, head_dim dt
+         * tiles wide: q, k, v (and mask) blocks streamed double-buffered, one fp32 block of scores
+         * and one of probabilities, an fp32 context accumulator, the output block, and 2 fp32
+         * tiles of running max and sum. Bounded whatever S and T are: no S x T tensor exists. */
+        int64_t bm = min64(second_last_tiles(g, d->out), MM_BM), bn = min64(second_last_tiles(g, d->in[1]), 2 * MM_BN);
+        int64_t dt = ceil_div(d->attrs.head_dim, 32);
+        int64_t n = 2 * bm * dt * tb_of(g, d->in[0]) + 2 * bn * dt * (tb_of(g, d->in[1]) + tb_of(g, d->in[2])) +
+                    2 * bm * bn * 4096 + bm * dt * 4096 + 2 * bm * dt * out + 2 * 4096;
+        if (d->n_in == 4) n += 2 * bn * tb_of(g, d->in[3]);
+        return n;
+    }
+    case TTC_OP_ADD_LAYERNORM:
     case TTC_OP_SOFTMAX:
     case TTC_OP_LAYERNORM:
     case TTC_OP_RMSNORM: {
@@ -515,9 +528,8 @@ static void find_dram_problem(const EntryPlan *P, int64_t need, DevProblems *ps)
     if (!hint[0]) snprintf(hint, sizeof hint, "the model needs a system with more DRAM per chip, or its weights split "
                            "over several chips");
     if (dev->chips > 1)
-        cat(hint, sizeof hint, "; split over the %d chips of %s it would need about %s per chip, once sharding across "
-            "chips exists (today every chip holds everything)", dev->chips, dev->name,
-            dev_bytes_str(need / dev->chips, a, sizeof a));
+        cat(hint, sizeof hint, "; these are per-chip figures after tensor parallelism over the %d chips of %s: "
+            "modules set to sharding: replicate hold a whole copy on every chip", dev->chips, dev->name);
     dev_problem_add(ps, P->entry, 1, "", text, hint);
 }
 

@@ -3,12 +3,19 @@
  * Activations live in the one arena the memory plan laid out (or, for --check, in a buffer
  * each); the KV cache lives in state buffers that outlast a step. Kernels compute in fp32; after
  * each op the output is rounded to the op's activation format, which is where the emulated
- * device's bf16 activations come from. */
+ * device's bf16 activations come from.
+ *
+ * The emulated mesh: a plan sharded over N chips (passes/shard.h) keeps every chip's tensor in
+ * one host buffer, stacked. An op with attrs.chips = N > 1 (other than the collectives, which
+ * see all chips at once) runs once per chip, in chip order, on chip c's views: stacked inputs
+ * and the output are cut to chip c's slice, replicated inputs are passed whole, and a stacked
+ * weight brings chip c's own prepared matrix. Kernels therefore stay single-chip. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "numerics.h"
+#include "weight_prep.h"
 #include "ttc_runtime.h"
 
 TtcStatus ttc_model_open(TtcModel *m, const char *plan_path, TtcError *err) {
@@ -113,10 +120,13 @@ void *ttc_session_tensor(TtcSession *s, int t, RtTensor *view) {
         /* The cache keeps its full capacity per sequence: the state itself is seen whole, and a
          * view of it [B, context, F] steps over that capacity from one sequence to the next. */
         int cache = d->kind == TTC_TENSOR_STATE ? t : d->alias;
-        if (cache >= 0) {
+        if (cache >= 0 && s->m->plan.tensors[cache].shape.rank >= 3) {
+            /* [B, capacity, F], or stacked per chip [N, B, capacity, F]: each chip's cache keeps
+             * the plan's maximum batch, so dim 0 steps over the whole allocation below it. */
             const TtcShape *cs = &s->m->plan.tensors[cache].shape;
-            if (d->kind == TTC_TENSOR_STATE) view->dims[1] = cs->d[1].size;
-            view->stride0 = cs->d[1].size * cs->d[2].size;
+            if (d->kind == TTC_TENSOR_STATE) view->dims[cs->rank - 2] = cs->d[cs->rank - 2].size;
+            view->stride0 = 1;
+            for (int i = 1; i < cs->rank; i++) view->stride0 *= cs->d[i].size;
         }
     }
     return data;
@@ -180,6 +190,57 @@ TtcStatus ttc_check_decode_step(const TtcSession *s, const int32_t *ids, TtcErro
     return check_ids(p, ids, s->batch, 1, err);
 }
 
+/* Chip `chip`'s view of tensor t, whose whole (stacked) view is *v (see passes/shard.h): dim 0
+ * dropped (weights, and activations and caches stacked along dim 0), or dim 1 cut to one chip's
+ * contiguous block (shard_dim 1). A cache's per-chip view keeps stepping over its capacity. */
+static void chip_view(const TtcPlan *p, int t, int chip, RtTensor *v) {
+    const TtcTensorDesc *d = &p->tensors[t];
+    int64_t chips = d->shard_chips;
+    if (d->kind != TTC_TENSOR_WEIGHT && d->shard_dim == 1) {
+        v->dims[1] /= chips;
+        v->data = (float *)v->data + chip * rt_tensor_elems(v);
+        return;
+    }
+    v->data = (float *)v->data + chip * rt_stride0(v);
+    for (int i = 1; i < v->rank; i++) v->dims[i - 1] = v->dims[i];
+    v->rank--;
+    int cache = d->kind == TTC_TENSOR_STATE ? t : d->alias;
+    v->stride0 = 0;
+    if (cache >= 0 && p->tensors[cache].shape.rank >= 3) {
+        const TtcShape *cs = &p->tensors[cache].shape;
+        v->stride0 = cs->d[cs->rank - 2].size * cs->d[cs->rank - 1].size;
+    }
+}
+
+/* Chips an op runs on one by one: its group for per-chip ops, 1 for everything else. */
+static int op_chip_loop(const TtcOpDesc *op) {
+    if (op->attrs.chips <= 1 || op->kind == TTC_OP_ALL_REDUCE || op->kind == TTC_OP_ALL_GATHER) return 1;
+    return op->attrs.chips;
+}
+
+/* Runs op k's kernel (and its fused epilogue) on chip `chip`'s views of `whole`. */
+static TtcStatus run_on_chip(TtcSession *s, const RtKernel *kernels, const RtOpArgs *whole, int chip, int chips) {
+    const TtcPlan *p = &s->m->plan;
+    const TtcOpDesc *op = whole->op;
+    RtOpArgs a = *whole;
+    for (int i = 0; i < op->n_in; i++) {
+        if (chips > 1 && p->tensors[op->in[i]].shard_chips > 0) chip_view(p, op->in[i], chip, &a.in[i]);
+        if (!s->opt.reference) a.prep[i] = rt_weight_prep_of(s->m, op->in[i], chip);
+    }
+    if (chips > 1 && p->tensors[op->out].shard_chips > 0) chip_view(p, op->out, chip, &a.out);
+    TtcStatus rc = kernels[op->kind](&a);
+    /* A fused epilogue (matmul + activation) runs the activation's own kernel in place on the
+     * fp32 result, before the output is rounded once: what the fused device kernel does. */
+    int act = ttc_epilogue_op(op->attrs.epilogue);
+    if (rc == TTC_OK && act >= 0) {
+        RtOpArgs ep = a;
+        ep.n_in = 1;
+        ep.in[0] = a.out;
+        rc = kernels[act](&ep);
+    }
+    return rc;
+}
+
 /* Runs the ops of entry `e` with the bindings already set. */
 static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
     const TtcPlan *p = &s->m->plan;
@@ -194,28 +255,19 @@ static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
         a.err = err;
         a.bind = &s->bind;
         a.n_in = op->n_in;
-        for (int i = 0; i < op->n_in; i++) {
-            ttc_session_tensor(s, op->in[i], &a.in[i]);
-            if (!s->opt.reference && s->m->prep) a.prep[i] = s->m->prep[op->in[i]];
-        }
+        for (int i = 0; i < op->n_in; i++) ttc_session_tensor(s, op->in[i], &a.in[i]);
         ttc_session_tensor(s, op->out, &a.out);
         double t0 = ttc_now_ms();
-        TtcStatus rc = kernels[op->kind](&a);
-        /* A fused epilogue (matmul + activation) runs the activation's own kernel in place on the
-         * fp32 result, before the output is rounded once: what the fused device kernel does. */
-        int act = ttc_epilogue_op(op->attrs.epilogue);
-        if (rc == TTC_OK && act >= 0) {
-            RtOpArgs ep = a;
-            ep.n_in = 1;
-            ep.in[0] = a.out;
-            rc = kernels[act](&ep);
-        }
+        int chips = op_chip_loop(op);
+        TtcStatus rc = TTC_OK;
+        for (int c = 0; c < chips && rc == TTC_OK; c++) rc = run_on_chip(s, kernels, &a, c, chips);
         if (rc != TTC_OK) {
             if (err->status == TTC_OK) ttc_fail(err, rc, "op '%s' (%s) failed", op->path, ttc_op_name(op->kind));
             return err->status;
         }
         /* The emulated device stores activations in the op's format; the reference path is fp32.
-         * A cache view's rows are rounded where they are produced (the k/v projections). */
+         * A cache view's rows are rounded where they are produced (the k/v projections). Rows
+         * never straddle chips, so rounding every chip's slice at once is the same. */
         if (!s->opt.reference && op->cfg.act_dtype != TTC_F32 && op->kind != TTC_OP_KV_UPDATE)
             ttc_round_to_dtype(a.out.data, rt_tensor_elems(&a.out), a.out.dims[a.out.rank - 1],
                                (TtcDType)op->cfg.act_dtype);

@@ -230,3 +230,59 @@ TtcStatus ttc_kv_update(TtcStep *st, const TtcOpDesc *op, float *cache, const fl
     a.out = strided(cache, batch, ctx, features, capacity * features);
     return run(st, op, &a);
 }
+
+/* ---- fused ops ---- */
+
+TtcStatus ttc_attention(TtcStep *st, const TtcOpDesc *op, float *out, const float *q, const float *k, const float *v,
+                        const int32_t *mask, int64_t batch, int64_t seq, int64_t ctx, int64_t q_width, int64_t k_width,
+                        int64_t k_row_stride, int64_t v_width, int64_t v_row_stride) {
+    const TtcAttrs *at = &op->attrs;
+    RtOpArgs a = {.n_in = mask ? 4 : 3};
+    a.in[0] = dense(q, 3, batch, seq, q_width, 0);
+    a.in[1] = strided(k, batch, ctx, k_width, k_row_stride == ctx * k_width ? 0 : k_row_stride);
+    a.in[2] = strided(v, batch, ctx, v_width, v_row_stride == ctx * v_width ? 0 : v_row_stride);
+    if (mask) a.in[3] = dense(mask, 2, batch, ctx, 0, 0);
+    a.out = dense(out, 3, batch, seq, (int64_t)at->heads * at->head_dim, 0);
+    return run(st, op, &a);
+}
+
+TtcStatus ttc_add_layernorm(TtcStep *st, const TtcOpDesc *op, float *out, const float *a, const float *b, int64_t rows,
+                            int64_t hidden, TtcWeight gamma, TtcWeight beta) {
+    RtOpArgs args = {.n_in = 4};
+    args.in[0] = dense(a, 2, rows, hidden, 0, 0);
+    args.in[1] = dense(b, 2, rows, hidden, 0, 0);
+    args.in[2] = dense(gamma.data, 1, hidden, 0, 0, 0);
+    args.in[3] = dense(beta.data, 1, hidden, 0, 0, 0);
+    args.prep[2] = gamma.prep;
+    args.prep[3] = beta.prep;
+    args.out = dense(out, 2, rows, hidden, 0, 0);
+    return run(st, op, &args);
+}
+
+/* The executor runs the epilogue kernel with the linear's own op description on its output, in
+ * place, before the output is rounded: the same here. */
+TtcStatus ttc_epilogue(TtcStep *st, const TtcOpDesc *op, float *x, int64_t outer, int64_t seq, int64_t features) {
+    if (st->err->status != TTC_OK) return st->err->status;
+    int kind = ttc_epilogue_op(op->attrs.epilogue);
+    if (kind < 0) return TTC_OK;
+    TtcBindings bind;
+    memset(&bind, 0, sizeof bind);
+    bind.v[TTC_SYM_BATCH] = st->batch;
+    bind.v[TTC_SYM_SEQ] = st->seq;
+    bind.v[TTC_SYM_CTX] = st->ctx;
+    RtOpArgs a = {.n_in = 1, .op = op, .err = st->err, .bind = &bind};
+    a.in[0] = a.out = dense(x, 3, outer, seq, features, 0);
+    TtcStatus rc = rt_fast_kernels[kind](&a);
+    if (rc != TTC_OK && st->err->status == TTC_OK)
+        ttc_fail(st->err, rc, "op '%s' (%s) failed", op->path, ttc_op_name((TtcOpKind)op->kind));
+    return st->err->status;
+}
+
+TtcStatus ttc_kv_update_cols(TtcStep *st, const TtcOpDesc *op, float *cache, const float *x, int64_t batch,
+                             int64_t seq, int64_t width, int64_t features, int64_t ctx, int64_t capacity) {
+    RtOpArgs a = {.n_in = 2};
+    a.in[0] = dense(x, 3, batch, seq, width, 0);
+    a.in[1] = strided(cache, batch, capacity, features, capacity * features);
+    a.out = strided(cache, batch, ctx, features, capacity * features);
+    return run(st, op, &a);
+}

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "kernels_check.h"
+#include "kernels_collective.h"
 #include "kernels_decoder.h"
+#include "kernels_fused.h"
 #include "kernels_vec.h"
 #include "matmul_emul.h"
 
@@ -158,6 +160,9 @@ static TtcStatus emulated_linear(const RtOpArgs *a, const RtLinearOp *d) {
     return TTC_OK;
 }
 
+/* Up to this many rows a linear streams its weight once per row (sgemv) instead of sgemm. */
+#define GEMV_MAX_ROWS 2
+
 /* out[M,N] = x[M,K] w[N,K]^T + bias. The weight is stored [N,K] as Hugging Face's Linear
  * keeps it, so it enters sgemm transposed. The bias is written into the output first and sgemm
  * accumulates onto it (beta = 1): the bias costs one streaming write, not a second pass. */
@@ -176,6 +181,14 @@ static TtcStatus fast_LINEAR(const RtOpArgs *a) {
         memset(out, 0, (size_t)(d.m * d.n) * sizeof(float));
     }
     if (d.k == 0) return TTC_OK; /* an empty sum; sgemm would reject lda = 0 */
+    /* A few rows (a decode step) make the product memory-bound: sgemm would first repack the
+     * whole weight, reading it twice, while sgemv streams it once per row. */
+    if (d.m <= GEMV_MAX_ROWS) {
+        for (int64_t m = 0; m < d.m; m++)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)d.n, (int)d.k, 1.0f, a->in[1].data, (int)d.k,
+                        (const float *)a->in[0].data + m * d.k, 1, 1.0f, out + m * d.n, 1);
+        return TTC_OK;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d.m, (int)d.n, (int)d.k, 1.0f, a->in[0].data, (int)d.k,
                 a->in[1].data, (int)d.k, 1.0f, out, (int)d.n);
     return TTC_OK;

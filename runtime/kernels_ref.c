@@ -8,7 +8,9 @@
 #include <math.h>
 
 #include "kernels_check.h"
+#include "kernels_collective.h"
 #include "kernels_decoder.h"
+#include "kernels_fused.h"
 
 /* ---- gathers ---- */
 

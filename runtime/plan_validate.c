@@ -143,14 +143,21 @@ static TtcStatus plan_check_tensor(const PlanCheck *c, int32_t i) {
                         t->name, ttc_role_name((TtcRole)t->role));
     int64_t elems = 0;
     if (plan_check_shape(c, i, &elems)) return TTC_E_USER;
-    /* A weight stacked per chip: [chips, one chip's slice], each chip's part in range. */
+    /* Stacked per chip (passes/shard.h): a weight [chips, one chip's slice], each chip's part in
+     * range; an activation or state [chips, ...] (dim 0) or, for activations, [d0, chips*d1, ...]
+     * (dim 1: chip blocks folded into dim 1). Chips are at most the plan's mesh. */
+    int folded = t->kind != TTC_TENSOR_WEIGHT && t->shard_dim == 1;
     if (t->shard_chips != 0 &&
-        (t->kind != TTC_TENSOR_WEIGHT || t->shard_chips < 1 || t->shape.d[0].size != t->shard_chips ||
-         t->shard_dim < 0 || t->shard_dim > 1 || t->shard_parts < 1 || t->shard_parts > t->shard_chips ||
-         t->shape.rank < 2))
+        (t->shard_chips < 2 || t->shard_chips > p->mesh_rows * p->mesh_cols || t->shape.rank < 2 ||
+         t->kind == TTC_TENSOR_INPUT || t->shard_dim < 0 || t->shard_dim > 1 || t->shard_parts < 1 ||
+         t->shard_parts > t->shard_chips || (folded && t->kind != TTC_TENSOR_ACT) ||
+         (folded ? t->shape.d[1].sym != TTC_SYM_NONE || t->shape.d[1].size % t->shard_chips
+                 : t->shape.d[0].sym != TTC_SYM_NONE || t->shape.d[0].size != t->shard_chips)))
         return ttc_fail(c->err, TTC_E_USER, "%s: tensor %d ('%s'): per-chip stacking (chips %d, dim %d, parts %d) must "
-                        "be a weight whose first dim is the chip count, split along dim 0 or 1 into 1..chips parts",
-                        c->what, (int)i, t->name, (int)t->shard_chips, (int)t->shard_dim, (int)t->shard_parts);
+                        "have 2..%d chips (the mesh) as a constant first dim (weights: split along dim 0 or 1 into "
+                        "1..chips parts), or, for an activation, folded into a constant dim 1", c->what, (int)i,
+                        t->name, (int)t->shard_chips, (int)t->shard_dim, (int)t->shard_parts,
+                        (int)(p->mesh_rows * p->mesh_cols));
     if (t->kind == TTC_TENSOR_WEIGHT || t->kind == TTC_TENSOR_STATE || t->alias >= 0) {
         if (t->offset != 0)
             return ttc_fail(c->err, TTC_E_USER,
@@ -219,6 +226,48 @@ static TtcStatus plan_check_tensors(const PlanCheck *c) {
     return TTC_OK;
 }
 
+/* The fused ops' attributes (passes/fuse.c): an epilogue only on a linear, rope_qk's rotation
+ * parameters, and attention heads that fit the rows they are read from at their column offsets
+ * (the kernels check the same at run time; here a corrupt file is named at load). */
+static TtcStatus plan_check_fused(const PlanCheck *c, int32_t k) {
+    const TtcOpDesc *op = &c->p->ops[k];
+    const TtcAttrs *a = &op->attrs;
+    const TtcTensorDesc *t = c->p->tensors;
+    if (a->epilogue != TTC_EPILOGUE_NONE && op->kind != TTC_OP_LINEAR)
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): only a linear op has an epilogue (%d)", c->what, (int)k,
+                        op->path, (int)a->epilogue);
+    int64_t w_out = t[op->out].shape.d[t[op->out].shape.rank - 1].size;
+    if (a->epilogue == TTC_EPILOGUE_ROPE_QK &&
+        (a->heads <= 0 || a->kv_heads <= 0 || a->head_dim <= 0 || a->head_dim % 2 || !(a->rope_theta > 0) ||
+         !isfinite(a->rope_theta) || a->rope_scaling < 0 || a->rope_scaling > 1 || !isfinite(a->rope_factor) ||
+         !isfinite(a->rope_low_freq) || !isfinite(a->rope_high_freq) ||
+         a->q_col + (int64_t)a->heads * a->head_dim > w_out || a->k_col + (int64_t)a->kv_heads * a->head_dim > w_out))
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): the rope_qk epilogue needs positive heads (%d) and "
+                        "kv_heads (%d) of an even head_dim (%d) inside the %lld output columns from q_col %d and k_col "
+                        "%d, and a finite positive theta", c->what, (int)k, op->path, (int)a->heads, (int)a->kv_heads,
+                        (int)a->head_dim, (long long)w_out, (int)a->q_col, (int)a->k_col);
+    if (op->kind == TTC_OP_KV_UPDATE) {
+        const TtcShape *n = &t[op->in[0]].shape, *cache = &t[op->in[1]].shape;
+        if (a->k_col + cache->d[cache->rank - 1].size > n->d[n->rank - 1].size)
+            return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): the cache's %lld features from column %d do not fit "
+                            "the new rows' %lld", c->what, (int)k, op->path, (long long)cache->d[cache->rank - 1].size,
+                            (int)a->k_col, (long long)n->d[n->rank - 1].size);
+    }
+    if (op->kind != TTC_OP_ATTENTION) return TTC_OK;
+    if ((op->n_in == 4) != (a->has_mask != 0))
+        return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): has_mask (%d) must match the mask input", c->what,
+                        (int)k, op->path, (int)a->has_mask);
+    const int64_t cols[3] = {a->q_col, a->k_col, a->v_col}, heads[3] = {a->heads, a->kv_heads, a->kv_heads};
+    for (int i = 0; i < 3; i++) {
+        const TtcShape *x = &t[op->in[i]].shape;
+        if (x->rank < 3 || cols[i] + heads[i] * a->head_dim > x->d[x->rank - 1].size)
+            return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): input %d needs rank 3 or more and %lld heads of %d "
+                            "from column %lld inside its rows", c->what, (int)k, op->path, i, (long long)heads[i],
+                            (int)a->head_dim, (long long)cols[i]);
+    }
+    return TTC_OK;
+}
+
 /* Kernels divide by and loop over these; a zero or negative value must never reach them. */
 static TtcStatus plan_check_attrs(const PlanCheck *c, int32_t k) {
     const TtcOpDesc *op = &c->p->ops[k];
@@ -243,7 +292,8 @@ static TtcStatus plan_check_attrs(const PlanCheck *c, int32_t k) {
                             op->path, (int)a->heads, (int)a->head_dim, (double)a->rope_theta);
         return TTC_OK;
     }
-    if (op->kind != TTC_OP_ATTN_SCORES && op->kind != TTC_OP_ATTN_CONTEXT) return TTC_OK;
+    if (op->kind != TTC_OP_ATTN_SCORES && op->kind != TTC_OP_ATTN_CONTEXT && op->kind != TTC_OP_ATTENTION)
+        return TTC_OK;
     if (a->heads <= 0 || a->kv_heads <= 0 || a->head_dim <= 0 || a->heads % a->kv_heads != 0)
         return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): heads (%d) and kv_heads (%d) must be positive with "
                         "kv_heads dividing heads, head_dim (%d) positive", c->what, (int)k, op->path,
@@ -265,6 +315,35 @@ static TtcStatus plan_check_config(const PlanCheck *c, int32_t k) {
                         TTC_FIDELITY_HIFI4, cfg->fp32_acc, cfg->layout, TTC_LAYOUT_ROW_MAJOR, cfg->memory,
                         TTC_MEM_L1);
     return TTC_OK;
+}
+
+/* Tensor parallelism (passes/shard.c): the executor cuts a per-chip op's stacked tensors into
+ * attrs.chips slices and hands a collective the whole stack, so the chip counts must agree:
+ *   all_reduce, all_gather: input stacked over `chips` along dim 0, output not stacked;
+ *   per-chip ops (chips > 1): every stacked input and the output stacked over `chips`;
+ *   every other op: nothing stacked (a kernel would read all chips' slices as one tensor). */
+static TtcStatus plan_check_chips(const PlanCheck *c, int32_t k) {
+    const TtcPlan *p = c->p;
+    const TtcOpDesc *op = &p->ops[k];
+    int chips = op->attrs.chips, collective = op->kind == TTC_OP_ALL_REDUCE || op->kind == TTC_OP_ALL_GATHER;
+    int per_chip = chips > 1 && !collective;
+    const TtcTensorDesc *out = &p->tensors[op->out];
+    const char *rule = NULL;
+    if (chips > p->mesh_rows * p->mesh_cols) rule = "more chips than the plan's mesh";
+    else if (collective && (chips < 2 || p->tensors[op->in[0]].shard_chips != chips ||
+                            p->tensors[op->in[0]].shard_dim != 0 || out->shard_chips))
+        rule = "a collective needs input 0 stacked over its chips along dim 0 and an unstacked output";
+    else if (per_chip && out->shard_chips != chips)
+        rule = "a per-chip op's output must be stacked over its chips";
+    else if (!per_chip && !collective && out->shard_chips)
+        rule = "only per-chip ops may output a stacked tensor";
+    for (int j = collective ? 1 : 0; !rule && j < op->n_in; j++) {
+        int32_t sc = p->tensors[op->in[j]].shard_chips;
+        if (sc && (!per_chip || sc != chips)) rule = "a stacked input needs a per-chip op over the same chips";
+    }
+    if (!rule) return TTC_OK;
+    return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s', %s, chips %d): %s", c->what, (int)k, op->path,
+                    ttc_op_name((TtcOpKind)op->kind), (int)chips, rule);
 }
 
 /* Whether some op at or after `k` writes tensor `t`: only to word the error message. */
@@ -329,7 +408,8 @@ static TtcStatus plan_check_op(const PlanCheck *c, int32_t k, int32_t *producer)
         return ttc_fail(c->err, TTC_E_USER, "%s: op %d ('%s'): %s", c->what, (int)k, op->path,
                         is_update ? "kv_update must write a state tensor and output its view"
                                   : "only kv_update may output a view of state");
-    if (plan_check_attrs(c, k) || plan_check_config(c, k)) return TTC_E_USER;
+    if (plan_check_attrs(c, k) || plan_check_fused(c, k) || plan_check_config(c, k) || plan_check_chips(c, k))
+        return TTC_E_USER;
     return TTC_OK;
 }
 

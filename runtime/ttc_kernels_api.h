@@ -101,4 +101,24 @@ TtcStatus ttc_rope(TtcStep *st, const TtcOpDesc *op, float *out, const float *x,
 TtcStatus ttc_kv_update(TtcStep *st, const TtcOpDesc *op, float *cache, const float *x, int64_t batch, int64_t seq,
                         int64_t features, int64_t ctx, int64_t capacity);
 
+/* ---- fused ops (the `fuse` pass) ---- */
+
+/* Scores, masked softmax and context in one tiled pass (heads, kv_heads, head_dim, scale, causal,
+ * window, q_col, k_col, v_col from op->attrs): q [B,S,q_width], k [B,T,k_width], v [B,T,v_width]
+ * with k and v stepping *_row_stride floats per sequence (a cache view, or T*width); mask [B,T]
+ * or NULL; out [B,S,heads*head_dim]. */
+TtcStatus ttc_attention(TtcStep *st, const TtcOpDesc *op, float *out, const float *q, const float *k, const float *v,
+                        const int32_t *mask, int64_t batch, int64_t seq, int64_t ctx, int64_t q_width, int64_t k_width,
+                        int64_t k_row_stride, int64_t v_width, int64_t v_row_stride);
+/* layernorm(a + b) over rows x hidden (eps from op->attrs; out may be a or b). */
+TtcStatus ttc_add_layernorm(TtcStep *st, const TtcOpDesc *op, float *out, const float *a, const float *b, int64_t rows,
+                            int64_t hidden, TtcWeight gamma, TtcWeight beta);
+/* A linear's epilogue (op->attrs.epilogue), in place on its output x [outer, seq, features]: an
+ * activation, or RoPE on the q and k heads of a fused qkv projection (positions T-S..T-1). */
+TtcStatus ttc_epilogue(TtcStep *st, const TtcOpDesc *op, float *x, int64_t outer, int64_t seq, int64_t features);
+/* ttc_kv_update for new rows [B,S,width] of which columns op->attrs.k_col.. (features of them)
+ * go to the cache: the cache update of a fused qkv projection. */
+TtcStatus ttc_kv_update_cols(TtcStep *st, const TtcOpDesc *op, float *cache, const float *x, int64_t batch,
+                             int64_t seq, int64_t width, int64_t features, int64_t ctx, int64_t capacity);
+
 #endif

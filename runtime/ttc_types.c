@@ -89,15 +89,10 @@ static const char *const role_names[TTC_ROLE_COUNT] = {
     "none", "input_ids", "token_type_ids", "attention_mask", "hidden", "pooled", "logits",
 };
 
+/* One op runs every epilogue: the executor calls it with the linear's own op description, whose
+ * attributes say which epilogue and, for rope_qk, which heads. */
 int ttc_epilogue_op(int epilogue) {
-    switch (epilogue) {
-    case TTC_EPILOGUE_GELU: return TTC_OP_GELU;
-    case TTC_EPILOGUE_GELU_TANH: return TTC_OP_GELU_TANH;
-    case TTC_EPILOGUE_SILU: return TTC_OP_SILU;
-    case TTC_EPILOGUE_RELU: return TTC_OP_RELU;
-    case TTC_EPILOGUE_TANH: return TTC_OP_TANH;
-    default: return -1;
-    }
+    return epilogue > TTC_EPILOGUE_NONE && epilogue < TTC_EPILOGUE_COUNT ? TTC_OP_EPILOGUE : -1;
 }
 
 const char *ttc_role_name(TtcRole r) { return (unsigned)r < TTC_ROLE_COUNT ? role_names[r] : "?"; }

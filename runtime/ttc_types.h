@@ -143,10 +143,14 @@ typedef enum {
     TTC_EPILOGUE_SILU,
     TTC_EPILOGUE_RELU,
     TTC_EPILOGUE_TANH,
+    /* RoPE on a fused qkv projection's result: `heads` q heads from column q_col and `kv_heads` k
+     * heads from column k_col rotated in place (head_dim, rope_*), positions past + i */
+    TTC_EPILOGUE_ROPE_QK,
     TTC_EPILOGUE_COUNT
 } TtcEpilogue;
 
-/* The elementwise op an epilogue applies (its kernels run in place on the linear's output), or -1. */
+/* The op whose kernels apply an epilogue in place on the linear's output (TTC_OP_EPILOGUE, which
+ * reads attrs.epilogue), or -1 for none. */
 int ttc_epilogue_op(int epilogue);
 
 /* ---- ops: the one list lives in ops.def ---- */
@@ -214,7 +218,10 @@ typedef struct TtcTensorDesc {
      * q|k|v concatenated along dim 0). A weight stacked per chip (tensor parallelism) has shape
      * [shard_chips, ...one chip's slice...]: chip c holds part (c * shard_parts / shard_chips) of
      * the full tensor split into shard_parts equal parts along shard_dim (0 rows, 1 columns);
-     * shard_parts < shard_chips replicates parts (KV heads when there are fewer than chips). */
+     * shard_parts < shard_chips replicates parts (KV heads when there are fewer than chips).
+     * Activations and the KV cache use shard_chips for per-chip values too: shard_dim 0 is a
+     * leading chip dim [chips, ...]; shard_dim 1 folds the chip into dim 1 in chip-order blocks
+     * (the unfused attention scores [B, chips*heads, S, T], which have no room for a fifth dim). */
     int32_t shard_chips;     /* 0: not stacked */
     int32_t shard_dim;
     int32_t shard_parts;

@@ -8,6 +8,9 @@
 
 /* Called by the weight loaders after every weight has its fp32 values in m->weights. */
 TtcStatus rt_prepare_weights(TtcModel *m, TtcError *err);
+/* What the kernel of chip `chip` receives as RtOpArgs.prep for weight t: the one preparation of
+ * an unstacked weight (any chip), chip c's of a weight stacked per chip; NULL when none. */
+const void *rt_weight_prep_of(const TtcModel *m, int t, int chip);
 /* Frees m->prep and everything in it; safe when nothing was prepared. */
 void rt_free_prepared(TtcModel *m);
 

@@ -1,6 +1,8 @@
 /* bench_decode.c: decoder throughput against the memory-bandwidth bound.
  *
- *   build/bench_decode [SPEC.yaml] [--prompt N] [--new N] [--hw HW.yaml]...
+ *   build/bench_decode [SPEC.yaml] [--prompt N] [--new N] [--hw HW.yaml]... [--no-fuse]
+ *
+ * --no-fuse compiles without the `fuse` pass (passes/fuse.c), to compare fused and unfused plans.
  *
  * Compiles the spec in-process (default specs/stories110m.yaml), prefills an N-token prompt and
  * decodes N new tokens with seeded random weights, under specs/hw/reference.yaml (fp32) and the
@@ -65,9 +67,12 @@ typedef struct Figures {
     double prefill_tps, decode_tps, weight_bytes;
 } Figures;
 
+static int no_fuse; /* --no-fuse */
+
 static int run(const char *spec, const char **hw, int n_hw, int prompt, int new_tokens, Figures *f) {
     CompileOptions o;
     compile_options_init(&o);
+    if (no_fuse) o.disabled[o.n_disabled++] = PASS_FUSE;
     o.spec = spec;
     o.hw = hw;
     o.n_hw = n_hw;
@@ -130,18 +135,20 @@ int main(int argc, char **argv) {
             new_tokens = atoi(argv[++i]);
         else if (strcmp(argv[i], "--hw") == 0 && i + 1 < argc && n_hw < 16)
             hws[n_hw++] = argv[++i];
+        else if (strcmp(argv[i], "--no-fuse") == 0)
+            no_fuse = 1;
         else if (argv[i][0] != '-')
             snprintf(spec, sizeof spec, "%s", argv[i]);
         else {
-            fprintf(stderr, "usage: %s [SPEC.yaml] [--prompt N] [--new N] [--hw HW.yaml]...\n", argv[0]);
+            fprintf(stderr, "usage: %s [SPEC.yaml] [--prompt N] [--new N] [--hw HW.yaml]... [--no-fuse]\n", argv[0]);
             return strcmp(argv[i], "--help") == 0 ? 0 : 1;
         }
     }
     if (prompt < 1 || new_tokens < 1) return fprintf(stderr, "error: --prompt and --new must be positive\n"), 1;
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     double bw = read_bandwidth((size_t)1 << 30, cores < 1 ? 1 : cores > 64 ? 64 : cores);
-    printf("bench_decode: %s, prompt %d, %d new tokens; read bandwidth %.1f GB/s (%d threads, 1 GiB, best of 5)\n",
-           spec, prompt, new_tokens, bw, cores);
+    printf("bench_decode: %s%s, prompt %d, %d new tokens; read bandwidth %.1f GB/s (%d threads, 1 GiB, best of 5)\n",
+           spec, no_fuse ? " (unfused: --no-fuse)" : "", prompt, new_tokens, bw, cores);
     printf("| config | prefill tok/s | decode tok/s | weight MB/token | bound tok/s | decode / bound |\n");
     printf("|---|---|---|---|---|---|\n");
     struct { const char *name; const char **hw; int n; } configs[3] = {{"reference.yaml (fp32)", (const char *[]){ref}, 1},

@@ -1,6 +1,9 @@
 /* bench_forward.c: how close a ttc forward is to its matmuls alone.
  *
- *   build/bench_forward [SPEC.yaml] [--hw HW.yaml]... [--seq N] [--batch N] [--runs N]
+ *   build/bench_forward [SPEC.yaml] [--hw HW.yaml]... [--seq N] [--batch N] [--runs N] [--no-fuse]
+ *
+ * --no-fuse compiles without the `fuse` pass (passes/fuse.c), to compare fused and unfused plans;
+ * the fused attention op counts as its two products per head (q k^T and p v).
  *
  * Compiles the spec in-process (default: specs/bert-base.yaml, batch 1, seq 128, with
  * specs/hw/reference.yaml: fp32), runs the forward `runs` times with seeded random weights, then
@@ -35,6 +38,11 @@ static int collect_gemms(const TtcPlan *p, Gemm *out, int cap) {
         } else if (op->kind == TTC_OP_ATTN_SCORES) { /* y [B,H,S,T] = q [S,D] k^T per head */
             out[n++] = (Gemm){(int)y->d[2].size, (int)y->d[3].size, op->attrs.head_dim,
                               (int)(y->d[0].size * y->d[1].size), 1};
+        } else if (op->kind == TTC_OP_ATTENTION && n + 1 < cap) { /* q [B,S,.] k [B,T,.]: both products */
+            int heads = (int)(x->d[0].size * op->attrs.heads), S = (int)x->d[1].size;
+            int T = (int)p->tensors[op->in[1]].shape.d[1].size;
+            out[n++] = (Gemm){S, T, op->attrs.head_dim, heads, 1};
+            out[n++] = (Gemm){S, op->attrs.head_dim, T, heads, 0};
         } else if (op->kind == TTC_OP_ATTN_CONTEXT) { /* x [B,H,S,T] times v [T,D] per head */
             out[n++] = (Gemm){(int)x->d[2].size, op->attrs.head_dim, (int)x->d[3].size,
                               (int)(x->d[0].size * x->d[1].size), 0};
@@ -63,10 +71,13 @@ int main(int argc, char **argv) {
             o.batch = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--no-fuse") == 0) {
+            o.disabled[o.n_disabled++] = PASS_FUSE;
         } else if (argv[i][0] != '-') {
             snprintf(spec, sizeof spec, "%s", argv[i]);
         } else {
-            fprintf(stderr, "usage: %s [SPEC.yaml] [--hw HW.yaml]... [--seq N] [--batch N] [--runs N]\n", argv[0]);
+            fprintf(stderr, "usage: %s [SPEC.yaml] [--hw HW.yaml]... [--seq N] [--batch N] [--runs N] [--no-fuse]\n",
+                    argv[0]);
             return argv[i][1] == 'h' || strcmp(argv[i], "--help") == 0 ? 0 : 1;
         }
     }
@@ -123,9 +134,9 @@ int main(int argc, char **argv) {
     }
     ttc_sort_doubles(t_fwd, (size_t)runs);
     ttc_sort_doubles(t_mm, (size_t)runs);
-    printf("bench_forward: %s, batch %lld, seq %lld, %s, %d runs, OpenBLAS %s\n", m.plan.model_name,
+    printf("bench_forward: %s, batch %lld, seq %lld, %s, %s, %d runs, OpenBLAS %s\n", m.plan.model_name,
            (long long)m.plan.max_batch, (long long)m.plan.max_seq, hw_given ? "given overlays" : "reference.yaml (fp32)",
-           runs, openblas_get_config());
+           o.n_disabled ? "unfused (--no-fuse)" : "fused", runs, openblas_get_config());
     printf("  ttc forward          best %8.2f ms   median %8.2f ms   (%.1f GFLOP/s)\n", t_fwd[0], t_fwd[runs / 2],
            flops / t_fwd[0] / 1e6);
     printf("  matmuls alone (BLAS) best %8.2f ms   median %8.2f ms   (%d GEMM shapes, %.2f GFLOP)\n", t_mm[0],

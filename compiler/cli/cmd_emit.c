@@ -117,6 +117,14 @@ static void argv_text(char *const *argv, char *buf, size_t n) {
     for (int i = 0; argv[i]; i++) append_word(buf, n, argv[i]);
 }
 
+/* A plan the emitter refuses (a form it cannot express yet, e.g. a sharded plan) is the user's to
+ * change: exit 1. Anything else it fails on is a ttc bug: exit 2. */
+static int report_emit_error(const TtcError *err) {
+    if (err->status != TTC_E_USER) fprintf(stderr, "internal: ");
+    ttc_error_print(err);
+    return err->status == TTC_E_USER ? 1 : 2;
+}
+
 static int emit_source(const TtcPlan *plan, const CgCOptions *co, const char *out) {
     TtcError err = {0};
     TtcAtomicFile af;
@@ -126,9 +134,7 @@ static int emit_source(const TtcPlan *plan, const CgCOptions *co, const char *ou
     }
     if (cg_c_write(plan, co, af.f, &err) != TTC_OK) {
         ttc_atomic_abort(&af);
-        fprintf(stderr, "internal: ");
-        ttc_error_print(&err);
-        return 2;
+        return report_emit_error(&err);
     }
     if (ttc_atomic_commit(&af, &err) != TTC_OK) {
         ttc_error_print(&err);
@@ -189,11 +195,7 @@ static int emit_exe(const TtcPlan *plan, CgCOptions *co, const char *out) {
         rc = ttc_print_error(NULL, "cannot write %s: %s", c_path, strerror(errno));
     } else {
         fd = -1; /* the stream owns it now */
-        if (cg_c_write(plan, co, f, &err) != TTC_OK) {
-            fprintf(stderr, "internal: ");
-            ttc_error_print(&err);
-            rc = 2;
-        }
+        if (cg_c_write(plan, co, f, &err) != TTC_OK) rc = report_emit_error(&err);
         if (fclose(f) != 0 && rc == 0) rc = ttc_print_error(NULL, "cannot write %s: %s", c_path, strerror(errno));
     }
     if (rc) {

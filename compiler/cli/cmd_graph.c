@@ -17,6 +17,7 @@ static const CliOpt dump_opts[] = {
     {"--max-seq", "N", 0, "most tokens of context, decoders"},
     {"--disable-pass", "NAME", 1, "skip an optional pass"},
     {"-o", "OUT.dot", 0, "write Graphviz DOT here instead of text to stdout"},
+    {"--collapse", NULL, 0, "DOT: draw layer_0 and one node for the later layers of the same structure"},
     {0},
 };
 
@@ -32,7 +33,7 @@ int cmd_dump_graph(const CliCommand *cmd, const CliArgs *a) {
         TtcAtomicFile af;
         TtcError err = {0};
         if (ttc_atomic_open(&af, out, &err) == TTC_OK) {
-            cg_dot_write(&f.graph, o.mode, af.f);
+            cg_dot_write_ex(&f.graph, o.mode, cli_flag(cmd, a, "--collapse"), af.f);
             ttc_atomic_commit(&af, &err);
         }
         if (err.status != TTC_OK) {
@@ -49,7 +50,7 @@ int cmd_dump_graph(const CliCommand *cmd, const CliArgs *a) {
 const CliCommand cli_dump_graph = {
     "dump-graph",
     "print the IR after any pass, as text or Graphviz DOT",
-    "SPEC.yaml [--hw HW.yaml]... [--after PASS] [--mode prefill|decode] [-o OUT.dot]",
+    "SPEC.yaml [--hw HW.yaml]... [--after PASS] [--mode prefill|decode] [-o OUT.dot [--collapse]]",
     "Without -o the deterministic text form goes to stdout; with -o a DOT file is written\n"
     "(modules are clusters; render with `dot -Tsvg OUT.dot -o graph.svg`).",
     1,

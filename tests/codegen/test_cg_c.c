@@ -149,14 +149,16 @@ static void test_reads_like_the_issue_says(void) {
     CU_ASSERT(contains(a, "static TtcStatus decode(const void *model, TtcStep *st, const int32_t *ids) {"));
     CU_ASSERT(contains(a, "    layer_1_attention_decode(m, st);\n"));
     /* buffers with shapes, weights by their Hugging Face names, the cache */
-    CU_ASSERT(contains(a, "float *q = (float *)(st->arena + "));
+    CU_ASSERT(contains(a, "float *qkv = (float *)(st->arena + ")); /* fused (passes/fuse.c) */
     CU_ASSERT(contains(a, "/* [B,S,32] bf16 */"));
-    CU_ASSERT(contains(a, "TtcWeight layers_0_self_attn_q_proj_weight;"));
+    CU_ASSERT(contains(a, "TtcWeight layers_0_self_attn_q_proj_weight_32_layers_0_self_attn_k_proj_weight_16_"));
     CU_ASSERT(contains(a, "float *layers_0_k_cache;"));
-    CU_ASSERT(contains(a, "ttc_kv_update(st, &ops["));
+    CU_ASSERT(contains(a, "ttc_kv_update_cols(st, &ops["));
+    CU_ASSERT(contains(a, "ttc_attention(st, &ops["));
+    CU_ASSERT(contains(a, "ttc_epilogue(st, &ops["));
     CU_ASSERT(contains(a, "MAX_CTX * 16"));
     /* the numerics: kernels, then rounding to the activation format */
-    CU_ASSERT(contains(a, "ttc_round_to_dtype(q, B * S * 32, 32, TTC_BF16);"));
+    CU_ASSERT(contains(a, "ttc_round_to_dtype(qkv, B * S * 64, 64, TTC_BF16);"));
     CU_ASSERT(contains(a, "int main(int argc, char **argv) { return ttc_exe_main(&program, argc, argv); }"));
     CU_ASSERT(cc_accepts("tiny-llama-structure", a));
     free(a);

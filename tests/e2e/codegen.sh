@@ -94,11 +94,15 @@ rng = np.random.default_rng(5)
 header, blobs, off = {}, [], 0
 for line in open(sys.argv[1]):
     m = re.match(r"\s*weight @(\S+) : \w+\[([\d,]+)\]", line)
-    name, shape = "bert." + m.group(1), [int(x) for x in m.group(2).split(",")]
-    a = (rng.standard_normal(shape) * 0.05).astype("<f4")
-    if name.endswith("LayerNorm.weight"): a += 1
-    header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [off, off + a.nbytes]}
-    blobs.append(a.tobytes()); off += a.nbytes
+    shape = [int(x) for x in m.group(2).split(",")]
+    # a fused weight "a:ROWS|b:ROWS|c:ROWS" (passes/fuse.c) is its parts stacked along dim 0
+    for part in m.group(1).split("|"):
+        name, _, rows = part.partition(":")
+        name, pshape = "bert." + name, ([int(rows)] + shape[1:]) if rows else shape
+        a = (rng.standard_normal(pshape) * 0.05).astype("<f4")
+        if name.endswith("LayerNorm.weight"): a += 1
+        header[name] = {"dtype": "F32", "shape": pshape, "data_offsets": [off, off + a.nbytes]}
+        blobs.append(a.tobytes()); off += a.nbytes
 h = json.dumps(header).encode()
 with open(sys.argv[2], "wb") as f:
     f.write(struct.pack("<Q", len(h))); f.write(h); f.write(b"".join(blobs))
