@@ -35,9 +35,11 @@ static int same_dims(const RtTensor *x, const RtTensor *y) {
     return 1;
 }
 
-static TtcStatus check_tensor(const RtOpArgs *a, const RtTensor *t, const char *what) {
+static TtcStatus check_tensor(const RtOpArgs *a, const RtTensor *t, const char *what, const void *prep) {
     char buf[96];
-    if (!t->data) return rt_op_fail(a, TTC_E_INTERNAL, "%s has no data", what);
+    /* A weight prepared at load is read through its preparation only: its fp32 values may have
+     * been released (weight_prep.h). */
+    if (!t->data && !prep) return rt_op_fail(a, TTC_E_INTERNAL, "%s has no data", what);
     if (t->rank < 1 || t->rank > TTC_MAX_RANK)
         return rt_op_fail(a, TTC_E_INTERNAL, "%s has rank %d (1..%d supported)", what, t->rank, TTC_MAX_RANK);
     for (int i = 0; i < t->rank; i++)
@@ -56,8 +58,8 @@ static TtcStatus check_common(const RtOpArgs *a) {
                           ttc_op_max_inputs(k));
     static const char *const names[TTC_MAX_OP_INPUTS] = {"input 0", "input 1", "input 2", "input 3"};
     for (int i = 0; i < a->n_in; i++)
-        if (check_tensor(a, &a->in[i], names[i])) return TTC_E_INTERNAL;
-    return check_tensor(a, &a->out, "the output");
+        if (check_tensor(a, &a->in[i], names[i], a->prep[i])) return TTC_E_INTERNAL;
+    return check_tensor(a, &a->out, "the output", NULL);
 }
 
 static TtcStatus need_rank(const RtOpArgs *a, const RtTensor *t, const char *what, int rank) {

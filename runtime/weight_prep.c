@@ -3,8 +3,7 @@
  * A LINEAR weight (input 1 of a LINEAR op, stored [N,K] as Hugging Face keeps it) is the
  * matmul's in1 operand [K,N] on the device: it is rounded to its format with bfp blocks running
  * down the columns of [N,K] (ttc_round_matmul_weight), then split into the math-fidelity parts
- * its consumers read (matmul_emul.h) unless no consumer's configuration could change the
- * product. Every other weight (embedding tables, norm parameters) is row-major next to
+ * its consumers read (matmul_emul.h). Every other weight (embedding tables, norm parameters) is row-major next to
  * activations and rounded along its rows.
  *
  * A LINEAR weight stacked per chip (tensor parallelism: [chips, n, k], chip c's slice at
@@ -18,18 +17,6 @@
 #include "matmul_emul.h"
 #include "numerics.h"
 
-static int is_narrow(int32_t dtype) { return dtype == TTC_BF16 || dtype == TTC_BFP8 || dtype == TTC_BFP4; }
-
-/* Whether the emulated matmul of `op` is exactly a plain fp32 GEMM on the stored values. bf16
- * and bfp values have at most 7 mantissa bits below the leading one, so the HiFi4 masks (9
- * bits of A, 10 of B) keep all of them, and every product is exact; with an fp32 destination
- * the sum is then an ordinary fp32 sum. Any fp32 operand (tf32 cut), fewer phases or a bf16
- * destination change the result. */
-static int linear_is_plain(const TtcPlan *p, const TtcOpDesc *op, int32_t weight_dtype) {
-    return op->cfg.fidelity == TTC_FIDELITY_HIFI4 && op->cfg.fp32_acc && is_narrow(weight_dtype) &&
-           is_narrow(p->tensors[op->in[0]].dtype);
-}
-
 /* The parts every LINEAR op reading tensor t as its weight needs; *is_linear says whether any
  * does. A weight shared by several LINEAR ops gets the union, so each finds what it reads. */
 static unsigned linear_parts(const TtcPlan *p, int t, int *is_linear) {
@@ -39,8 +26,10 @@ static unsigned linear_parts(const TtcPlan *p, int t, int *is_linear) {
         const TtcOpDesc *op = &p->ops[k];
         if (op->kind != TTC_OP_LINEAR || op->n_in < 2 || op->in[1] != t) continue;
         *is_linear = 1;
-        if (!linear_is_plain(p, op, p->tensors[t].dtype))
-            parts |= rt_matmul_parts_needed((TtcFidelity)op->cfg.fidelity, op->cfg.fp32_acc);
+        /* Even where the product is a plain GEMM, the prepared operand is worth having: bf16 and
+         * bfp values are packed as bf16 pairs, half the bytes of fp32, so the weights take half
+         * the host memory (an 8B-parameter model fits) and decode streams half the bytes. */
+        parts |= rt_matmul_parts_needed((TtcFidelity)op->cfg.fidelity, op->cfg.fp32_acc);
     }
     return parts;
 }
@@ -74,26 +63,31 @@ static int prepare_linear(TtcModel *m, int t, unsigned parts) {
     return 0;
 }
 
-TtcStatus rt_prepare_weights(TtcModel *m, TtcError *err) {
+TtcStatus rt_prepare_weight(TtcModel *m, int t, TtcError *err) {
     const TtcPlan *p = &m->plan;
-    rt_free_prepared(m);
-    for (int t = 0; t < p->n_tensors; t++) {
-        const TtcTensorDesc *d = &p->tensors[t];
-        if (d->kind != TTC_TENSOR_WEIGHT || !m->weights[t]) continue;
-        int is_linear;
-        unsigned parts = linear_parts(p, t, &is_linear);
-        if (!is_linear || d->shape.rank != 2 + (d->shard_chips > 0)) {
-            ttc_round_to_dtype(m->weights[t], ttc_shape_max_elems(&d->shape), d->shape.d[d->shape.rank - 1].size,
-                               (TtcDType)d->dtype);
-            continue;
-        }
-        /* A tensor read both as a LINEAR weight and otherwise (a tied embedding table) is
-         * rounded as the LINEAR operand: one stored copy serves both readers. */
-        if (prepare_linear(m, t, parts) != 0) {
-            rt_free_prepared(m);
-            return ttc_fail(err, TTC_E_INTERNAL, "out of memory preparing the matmul operands of weight '%s'", d->name);
-        }
+    const TtcTensorDesc *d = &p->tensors[t];
+    if (d->kind != TTC_TENSOR_WEIGHT || !m->weights[t]) return TTC_OK;
+    int is_linear;
+    unsigned parts = linear_parts(p, t, &is_linear);
+    if (!is_linear || d->shape.rank != 2 + (d->shard_chips > 0)) {
+        ttc_round_to_dtype(m->weights[t], ttc_shape_max_elems(&d->shape), d->shape.d[d->shape.rank - 1].size,
+                           (TtcDType)d->dtype);
+        return TTC_OK;
     }
+    /* A tensor read both as a LINEAR weight and otherwise (a tied embedding table) is rounded as
+     * the LINEAR operand: one stored copy serves both readers. */
+    if (prepare_linear(m, t, parts) != 0)
+        return ttc_fail(err, TTC_E_INTERNAL, "out of memory preparing the matmul operands of weight '%s'", d->name);
+    return TTC_OK;
+}
+
+TtcStatus rt_prepare_weights(TtcModel *m, TtcError *err) {
+    rt_free_prepared(m);
+    for (int t = 0; t < m->plan.n_tensors; t++)
+        if (rt_prepare_weight(m, t, err) != TTC_OK) {
+            rt_free_prepared(m);
+            return err->status;
+        }
     return TTC_OK;
 }
 
@@ -114,4 +108,18 @@ void rt_free_prepared(TtcModel *m) {
     }
     free(m->prep);
     m->prep = NULL;
+}
+
+void rt_release_prepared_source(TtcModel *m, int t) {
+    if (!m->prep || !m->weights || !m->prep[t] || !m->weights[t]) return;
+    /* Only LINEAR weights are prepared, and a LINEAR kernel with a preparation reads nothing
+     * else of its weight; a weight also read by another op (none today: a tied head is a tensor
+     * of its own) keeps its values. */
+    for (int k = 0; k < m->plan.n_ops; k++) {
+        const TtcOpDesc *op = &m->plan.ops[k];
+        for (int i = 0; i < op->n_in; i++)
+            if (op->in[i] == t && !(op->kind == TTC_OP_LINEAR && i == 1)) return;
+    }
+    free(m->weights[t]);
+    m->weights[t] = NULL;
 }

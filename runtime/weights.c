@@ -31,7 +31,7 @@ static void free_tables(TtcModel *m) {
 }
 
 /* Takes fp32 values for tensor t (ownership moves) and keeps a copy for the reference path when
- * asked; rt_prepare_weights converts them to device formats once all are loaded. */
+ * asked; the loader then converts it to its device format (rt_prepare_weight). */
 static TtcStatus adopt(TtcModel *m, int t, float *vals, TtcError *err) {
     const TtcTensorDesc *d = &m->plan.tensors[t];
     int64_t n = ttc_shape_max_elems(&d->shape);
@@ -218,8 +218,9 @@ static TtcStatus load_all(TtcModel *m, Source *src, int keep_fp32, TtcError *err
             break;
         }
         rc = adopt(m, t, vals, err);
+        if (rc == TTC_OK) rc = rt_prepare_weight(m, t, err);
+        if (rc == TTC_OK) rt_release_prepared_source(m, t);
     }
-    if (rc == TTC_OK) rc = rt_prepare_weights(m, err);
     if (rc != TTC_OK) free_tables(m);
     return rc;
 }

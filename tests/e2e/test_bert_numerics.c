@@ -173,8 +173,8 @@ static void test_random_weights_depend_on_seed_only(void) {
     for (int t = 0; t < a.plan.n_tensors; t++) {
         if (a.plan.tensors[t].kind != TTC_TENSOR_WEIGHT) continue;
         int64_t n = ttc_shape_max_elems(&a.plan.tensors[t].shape);
-        same &= memcmp(a.weights[t], b.weights[t], (size_t)n * 4) == 0;
-        differs |= memcmp(a.weights[t], c.weights[t], (size_t)n * 4) != 0;
+        same &= memcmp(a.ref_weights[t], b.ref_weights[t], (size_t)n * 4) == 0;
+        differs |= memcmp(a.ref_weights[t], c.ref_weights[t], (size_t)n * 4) != 0;
     }
     CU_ASSERT(same);
     CU_ASSERT(differs);

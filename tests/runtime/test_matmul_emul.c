@@ -389,12 +389,16 @@ static void test_weight_prep(void) {
     CU_ASSERT_PTR_NULL(m.prep[3]);                             /* the table is no matmul operand */
     ttc_model_close(&m);
 
-    /* bf16 weights, HiFi4, fp32 destination, bf16 input: the emulation would be a plain GEMM,
-     * so nothing is prepared and the kernel keeps its BLAS path */
+    /* bf16 weights, HiFi4, fp32 destination, bf16 input: the product is a plain GEMM, but the
+     * weight is still prepared, as the one operand the kernel reads, packed in bf16 pairs: half
+     * the bytes of fp32 (host memory for large models, and what decode streams) */
     TtcOpConfig plain = {.act_dtype = TTC_BF16, .weight_dtype = TTC_BF16, .fidelity = TTC_FIDELITY_HIFI4, .fp32_acc = 1};
     tiny_model(&m, TTC_BF16, TTC_BF16, plain, wv, tv);
     CU_ASSERT_EQUAL_FATAL(rt_prepare_weights(&m, &err), TTC_OK);
-    CU_ASSERT(m.prep == NULL || m.prep[1] == NULL);
+    CU_ASSERT_FATAL(m.prep && m.prep[1]);
+    pw = m.prep[1];
+    CU_ASSERT_PTR_NOT_NULL(pw->part[RT_WPART_AFULL]);
+    CU_ASSERT_TRUE(pw->part_bf16[RT_WPART_AFULL]);
     ttc_model_close(&m);
     /* the same op fed fp32 activations: the tf32 cut of the input matters */
     tiny_model(&m, TTC_F32, TTC_BF16, plain, wv, tv);
