@@ -1,5 +1,6 @@
 /* ir.c: Graph IR storage and builders. */
 #include "ir.h"
+#include "hw.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -156,16 +157,30 @@ static void dump_shared(const Graph *g, FILE *out) {
     }
 }
 
+char *ir_placement_str(const IrPlacement *p, char *buf, size_t cap) {
+    static const char *const kinds[] = {[HW_SHARD_HEIGHT] = "height", [HW_SHARD_WIDTH] = "width",
+                                        [HW_SHARD_BLOCK] = "block"};
+    if (p->memory != TTC_MEM_L1)
+        snprintf(buf, cap, "dram");
+    else if (p->sharding >= HW_SHARD_HEIGHT && p->sharding <= HW_SHARD_BLOCK)
+        snprintf(buf, cap, "l1:%s[%dx%d]", kinds[p->sharding], p->grid_y, p->grid_x);
+    else
+        snprintf(buf, cap, "l1");
+    return buf;
+}
+
 static void dump_op(const Graph *g, const IrOp *op, FILE *out) {
-    char sh[96];
+    char sh[96], pl[48];
     const IrValue *o = &g->vals[op->d.out];
     fprintf(out, "  %%%d = %s(", op->d.out, ttc_op_name(op->d.kind));
     for (int i = 0; i < op->d.n_in; i++) {
         if (i) fputs(", ", out);
         dump_value_ref(g, op->d.in[i], out);
     }
-    fprintf(out, ") : %s%s  # %s [%s]", ttc_dtype_name(o->d.dtype),
-            o->d.shape.rank ? ttc_shape_str(&o->d.shape, sh, sizeof sh) : "[?]", op->d.path, op->module_type);
+    fprintf(out, ") : %s%s", ttc_dtype_name(o->d.dtype),
+            o->d.shape.rank ? ttc_shape_str(&o->d.shape, sh, sizeof sh) : "[?]");
+    if (o->place.set) fprintf(out, " %s%s", ir_placement_str(&o->place, pl, sizeof pl), o->place.pinned ? "!" : "");
+    fprintf(out, "  # %s [%s]", op->d.path, op->module_type);
     const TtcAttrs *a = &op->d.attrs;
     if (a->eps != 0) fprintf(out, " eps=%g", (double)a->eps);
     if (a->heads) fprintf(out, " heads=%d", a->heads);

@@ -11,12 +11,25 @@
 #include "../runtime/plan.h"
 #include "../runtime/ttc_types.h"
 
+/* Where an activation lives on its chip's core grid (the `core-shard` pass, DEVICE.md §2): DRAM
+ * interleaved, L1 interleaved, or L1 sharded (height, width, block: HwSharding) over a grid of
+ * grid_y x grid_x cores. Later passes (device-memory, cost) and dumps read it; when the pass did
+ * not run (set 0) values follow their producer's `memory` and `sharding` configuration. */
+typedef struct IrPlacement {
+    int8_t set;
+    int8_t memory;   /* TtcMemory */
+    int8_t sharding; /* HwSharding: HW_SHARD_HEIGHT / WIDTH / BLOCK shard; anything else interleaves */
+    int8_t pinned;   /* chosen by the overlays (memory or sharding given), not by the policy */
+    int16_t grid_y, grid_x; /* cores the shards span (0 for interleaved: every core or bank) */
+} IrPlacement;
+
 typedef struct IrValue {
     TtcTensorDesc d;
     int producer;       /* op index, -1 for inputs and weights */
     int first_use;      /* memory plan: first op that touches it (producer or reader) */
     int last_use;       /* memory plan: last op that reads it (n_ops when a graph output) */
     int64_t host_bytes; /* bytes in the host arena at the upper-bound shape */
+    IrPlacement place;  /* core-shard: where an activation lives on its chip (place.set 0: not chosen) */
 } IrValue;
 
 typedef struct IrOp {
@@ -91,5 +104,9 @@ int ir_remove_ops(Graph *g, const unsigned char *dead);
 /* Deterministic text form (ttc dump-graph --after PASS without -o .dot); mode -1 dumps every
  * entry point, else only those of that mode. */
 void ir_dump_text(const Graph *g, int mode, FILE *out);
+/* A placement as a compact tag: "dram", "l1", "l1:height[8x8]", "l1:width[1x24]", "l1:block[4x2]"
+ * (grid rows x columns). The text dump shows it after each op's type, with "!" when the overlays
+ * pinned it. */
+char *ir_placement_str(const IrPlacement *p, char *buf, size_t cap);
 
 #endif

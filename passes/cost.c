@@ -32,9 +32,14 @@
  *   all_gather:  N-1 steps, each forwarding one chip's slice (M_chip bytes).
  * Steps are charged per packet (each step's message is cut into packets on its own); link latency
  * and the local reduction are not modelled (they are small next to the bytes, except for decode's
- * tiny tensors: see the issue's closing note). The Ethernet time is stored as the op's NoC cycles
- * and its bound as NoC, the chip-to-chip network being the NoC's extension in this model (the plan
- * format has no separate Ethernet bound yet).
+ * tiny tensors: see the issue's closing note). The Ethernet time is stored in the op's NoC cycles
+ * (the plan's cost record has three figures) and its bound is TTC_BOUND_ETHERNET.
+ *
+ * Placement on the core grid (the `core-shard` pass, IrValue.place): L1-resident operands move no
+ * DRAM bytes; a vector op whose input is sharded exactly like its output reads it from its own
+ * core's L1 (no NoC bytes); a reshard moves the tensor between cores: each core receives its new
+ * shard (or its share of the pages, for an interleaved destination) over the NoC, plus DRAM bytes
+ * when either side lives there.
  *
  * Check against DEVICE.md §1 (tests/passes/test_cost.c): a 2048^3 bf16 HiFi4 matmul from L1 on
  * the 8x8 grid is 64^3 tile products * 16 * 4 / 64 cores = 262144 cycles, 65.5 TFLOPS at 1 GHz,
@@ -115,6 +120,14 @@ static double collective_cycles(const Graph *g, const IrOp *op, const DevValue *
         return 0;
     (void)g;
     return s * dev->clock_ghz * 1e9;
+}
+
+/* Whether a vector op's core already holds its part of operand `in` in L1: the operand is sharded
+ * over the same cores in the same way as the output the core computes. */
+static int local_operand(const DevTensor *in, const DevTensor *out) {
+    int sharded = in->sharding == HW_SHARD_HEIGHT || in->sharding == HW_SHARD_WIDTH || in->sharding == HW_SHARD_BLOCK;
+    return sharded && in->memory == TTC_MEM_L1 && out->memory == TTC_MEM_L1 && in->sharding == out->sharding &&
+           in->grid_y == out->grid_y && in->grid_x == out->grid_x && in->rows == out->rows && in->cols == out->cols;
 }
 
 /* The matmul geometry of op, or 0 when it does not use the matrix unit. */
@@ -236,6 +249,15 @@ static void cost_one(const Graph *g, int k, const DevValue *vals, const HwDevice
         for (int i = 0; i < op->d.n_in; i++) {
             const DevValue *v = &vals[op->d.in[i]];
             if (op->d.kind == TTC_OP_KV_UPDATE && i == 1) continue;
+            if (op->d.kind == TTC_OP_RESHARD) {
+                /* each core receives what it holds afterwards */
+                double share = o->t.memory == TTC_MEM_L1 ? (double)dev_l1_per_core(&o->t, dev)
+                                                          : (double)v->t.bytes / (double)cores;
+                noc += share;
+                cores_used = cores;
+                continue;
+            }
+            if (local_operand(&v->t, &o->t)) continue;
             double b = (op->d.kind == TTC_OP_EMBEDDING && i == 1) ? (double)o->t.rows * (double)v->t.page_bytes
                                                                    : (double)v->t.bytes;
             /* parameter vectors go whole to every core; everything else is split */
@@ -263,6 +285,7 @@ static void cost_one(const Graph *g, int k, const DevValue *vals, const HwDevice
         most = c->dram_cycles;
         c->bound = TTC_BOUND_DRAM;
     }
+    if (eth > 0 && c->bound == TTC_BOUND_NOC) c->bound = TTC_BOUND_ETHERNET;
     c->cycles = most + (dram > 0 ? dev->dram_latency_cycles : 0);
 }
 

@@ -53,8 +53,38 @@ DevTensor dev_tensor(const TtcTensorDesc *d, int layout, int memory, int shardin
     return t;
 }
 
+void dev_shard_grid(const DevTensor *t, const HwDevice *dev, int sharding, int *grid_y, int *grid_x) {
+    int64_t gx = dev->grid_x > 0 ? dev->grid_x : 1, gy = dev->grid_y > 0 ? dev->grid_y : 1, n;
+    *grid_y = *grid_x = 0;
+    switch (sharding) {
+    case HW_SHARD_HEIGHT:
+    case HW_SHARD_WIDTH:
+        n = sharding == HW_SHARD_HEIGHT ? t->row_tiles : t->col_tiles;
+        if (n > gx * gy) n = gx * gy;
+        if (n < 1) n = 1;
+        *grid_y = (int)ceil_div(n, gx);
+        *grid_x = (int)(n < gx ? n : gx);
+        break;
+    case HW_SHARD_BLOCK:
+        *grid_y = (int)(t->row_tiles < gy ? (t->row_tiles > 0 ? t->row_tiles : 1) : gy);
+        *grid_x = (int)(t->col_tiles < gx ? (t->col_tiles > 0 ? t->col_tiles : 1) : gx);
+        break;
+    default: break;
+    }
+}
+
+int dev_field_pinned(const HwResolved *r, int field) {
+    const HwProv *p = &r->prov[field];
+    return p->file != NULL || (p->origin && strncmp(p->origin, "built-in", 8) != 0);
+}
+
 int64_t dev_l1_per_core(const DevTensor *t, const HwDevice *dev) {
     int64_t cores = dev_cores(dev), gx = dev->grid_x > 0 ? dev->grid_x : 1, gy = dev->grid_y > 0 ? dev->grid_y : 1;
+    if (t->grid_y > 0 && t->grid_x > 0 && t->sharding != HW_SHARD_BLOCK) cores = (int64_t)t->grid_y * t->grid_x;
+    if (t->grid_y > 0 && t->grid_x > 0 && t->sharding == HW_SHARD_BLOCK) {
+        gy = t->grid_y;
+        gx = t->grid_x;
+    }
     int64_t eb = t->page_bytes; /* a tile, or a row */
     int tiles = t->layout == TTC_LAYOUT_TILE;
     int64_t n;
@@ -139,7 +169,14 @@ void dev_place_entry(const Graph *g, int entry, const int *sharding, DevValue *v
         const TtcOpConfig *cfg = &g->ops[v->owner_op].d.cfg;
         /* Index tensors (ids, masks) and gather tables are row-major; the rest follow the op. */
         int layout = d->dtype == TTC_I32 || (row_major && row_major[i]) ? TTC_LAYOUT_ROW_MAJOR : cfg->layout;
-        v->t = dev_tensor(d, layout, cfg->memory, sharding ? sharding[v->owner_op] : HW_SHARD_AUTO);
+        const IrPlacement *pl = &g->vals[i].place;
+        if (pl->set && d->kind == TTC_TENSOR_ACT) {
+            v->t = dev_tensor(d, layout, pl->memory, pl->sharding);
+            v->t.grid_y = pl->grid_y;
+            v->t.grid_x = pl->grid_x;
+        } else {
+            v->t = dev_tensor(d, layout, cfg->memory, sharding ? sharding[v->owner_op] : HW_SHARD_AUTO);
+        }
     }
     free(row_major);
 }

@@ -10,7 +10,8 @@
  * Where a value lives is decided by the configuration of the op that makes it (activations), the
  * op that updates it (the KV cache), or the first op that reads it in the entry point (weights,
  * graph inputs). Weights and the KV cache are resident for a whole entry point; views of the cache
- * have no bytes of their own. */
+ * have no bytes of their own. Once the `core-shard` pass has run, an activation lives where its
+ * IrValue.place says (memory, sharding, core grid) instead of its producer's configuration. */
 #ifndef TTC_DEV_LAYOUT_H
 #define TTC_DEV_LAYOUT_H
 
@@ -30,6 +31,7 @@ typedef struct DevTensor {
     int memory;           /* TtcMemory */
     int layout;           /* TtcLayout */
     int sharding;         /* HwSharding; only height, width and block shard, the rest interleave */
+    int grid_y, grid_x;   /* sharded: the cores the shards span; 0: the whole compute grid */
 } DevTensor;
 
 /* One value as placed for one entry point. */
@@ -52,6 +54,18 @@ int64_t dev_l1_per_core(const DevTensor *t, const HwDevice *dev);
  * up to one page, and the fullest bank is the one that runs out). */
 int64_t dev_dram_per_chip(const DevTensor *t, const HwDevice *dev);
 int dev_cores(const HwDevice *dev);
+/* The core grid a `sharding` (height, width, block) of t spans: as many cores as there are
+ * whole tile rows (height) or tile columns (width) up to the compute grid, filled row by row;
+ * block takes min(grid_y, row tiles) x min(grid_x, col tiles). 0 x 0 for interleaved. */
+void dev_shard_grid(const DevTensor *t, const HwDevice *dev, int sharding, int *grid_y, int *grid_x);
+/* Per-core circular-buffer bytes of one op's program (the model in device_memory.c). */
+int64_t dev_cb_bytes(const Graph *g, const IrOp *op);
+/* The first op of entry point `entry` at which the device-memory plan's L1 (circular buffers +
+ * resident + L1 tensors, per core) exceeds the usable L1; -1 when every op fits, -2 out of memory. */
+int dev_l1_overflow_op(const Graph *g, const HwDevice *dev, int entry, const int *sharding);
+/* Whether the module configuration of `op` gives field f explicitly (an overlay or --set), rather
+ * than leaving the built-in default: the `core-shard` policy chooses only what nobody pinned. */
+int dev_field_pinned(const HwResolved *r, int field);
 
 /* Places every value of entry point `entry` into vals[0..g->n_vals). `sharding` holds each op's
  * resolved `sharding` field (HwSharding), indexed by op; NULL means interleaved everywhere. */

@@ -8,7 +8,8 @@
  * L1 tensors are weights and the KV cache of modules configured `memory: l1` (resident for the
  * whole entry point, stacked at the top) and L1 activations (live from their producer to their
  * last reader, placed below in program order, first fit). Per-core bytes follow the placement
- * (dev_layout.c).
+ * (dev_layout.c): once `core-shard` has run, the one it chose for each activation, whose greedy
+ * policy keeps this plan within the usable L1 unless the overlays pinned more into it.
  *
  * DRAM, per chip: the fullest bank times the banks, summed over DRAM values live at each op;
  * weights and the KV cache always count. On a multi-chip mesh the `shard` pass has split the
@@ -57,7 +58,7 @@ static int64_t second_last_tiles(const Graph *g, int v) {
 }
 
 /* Per-core CB bytes of one op (see the model above). */
-static int64_t cb_bytes(const Graph *g, const IrOp *op) {
+int64_t dev_cb_bytes(const Graph *g, const IrOp *op) {
     const TtcOpDesc *d = &op->d;
     int64_t out = tb_of(g, d->out), acc = d->cfg.fp32_acc ? 4096 : out;
     int64_t mt, kt, nt, bias = 0;
@@ -235,13 +236,22 @@ static int entry_plan_build(EntryPlan *P, const Graph *g, const HwDevice *dev, i
     int64_t run = 0;
     for (int s = 0; s < P->n_slots; s++) P->dram[s] = run += dram_delta[s];
     free(dram_delta);
-    for (int s = 1; s < P->n_slots; s++) P->cb[s] = cb_bytes(g, &g->ops[P->first_op - 1 + s]);
+    for (int s = 1; s < P->n_slots; s++) P->cb[s] = dev_cb_bytes(g, &g->ops[P->first_op - 1 + s]);
     return place_transient(P);
 }
 
 /* L1 need per core at slot s, with or without the resident region. */
 static int64_t l1_need(const EntryPlan *P, int s, int with_resident) {
     return P->cb[s] + P->extent[s] + (with_resident ? P->resident : 0);
+}
+
+int dev_l1_overflow_op(const Graph *g, const HwDevice *dev, int entry, const int *sharding) {
+    EntryPlan P;
+    int rc = entry_plan_build(&P, g, dev, entry, sharding) == 0 ? -1 : -2;
+    for (int s = 1; rc == -1 && s < P.n_slots; s++)
+        if (l1_need(&P, s, 1) > dev->l1_bytes) rc = P.first_op - 1 + s;
+    entry_plan_free(&P);
+    return rc;
 }
 
 /* ---- L1 ---- */

@@ -11,8 +11,9 @@ static const struct { const char *name, *summary; PassFn fn; } passes[PASS_COUNT
 #undef PASS
 };
 
-const PassId pass_default_pipeline[] = {PASS_SPECIALIZE, PASS_SHAPE_INFER, PASS_VERIFY,        PASS_PRECISION, PASS_FUSE,
-                                        PASS_SHARD,      PASS_MEMORY_PLAN, PASS_DEVICE_MEMORY, PASS_COST};
+const PassId pass_default_pipeline[] = {PASS_SPECIALIZE, PASS_SHAPE_INFER, PASS_VERIFY,      PASS_PRECISION,
+                                        PASS_FUSE,       PASS_SHARD,       PASS_CORE_SHARD,  PASS_MEMORY_PLAN,
+                                        PASS_DEVICE_MEMORY, PASS_COST};
 const int pass_default_pipeline_len = (int)(sizeof pass_default_pipeline / sizeof pass_default_pipeline[0]);
 
 /* Passes whose output later passes and the runtime cannot do without. */

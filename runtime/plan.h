@@ -33,9 +33,17 @@ typedef struct TtcEntry {
 } TtcEntry;
 
 /* What limits an op in the cost model (DEVICE.md §6). Stored by number in plans: fixed. */
-typedef enum { TTC_BOUND_COMPUTE = 0, TTC_BOUND_NOC = 1, TTC_BOUND_DRAM = 2, TTC_BOUND_COUNT } TtcBound;
+/* ETHERNET: a collective between chips, whose link time is stored in the op's noc_cycles (the
+ * chip-to-chip links extend the NoC; the record keeps three figures). */
+typedef enum {
+    TTC_BOUND_COMPUTE = 0,
+    TTC_BOUND_NOC = 1,
+    TTC_BOUND_DRAM = 2,
+    TTC_BOUND_ETHERNET = 3,
+    TTC_BOUND_COUNT
+} TtcBound;
 
-const char *ttc_bound_name(int bound); /* "compute", "NoC", "DRAM"; "?" when out of range */
+const char *ttc_bound_name(int bound); /* "compute", "NoC", "DRAM", "ethernet"; "?" when out of range */
 
 /* One op's estimated device time (the `cost` pass), per chip. cycles = max(compute, noc, dram)
  * + the fixed DRAM latency when the op moves DRAM bytes. */

@@ -265,7 +265,7 @@ int ttc_plan_has_cost(const TtcPlan *p) {
 }
 
 const char *ttc_bound_name(int bound) {
-    static const char *const names[TTC_BOUND_COUNT] = {"compute", "NoC", "DRAM"};
+    static const char *const names[TTC_BOUND_COUNT] = {"compute", "NoC", "DRAM", "ethernet"};
     return bound >= 0 && bound < TTC_BOUND_COUNT ? names[bound] : "?";
 }
 

@@ -46,6 +46,17 @@ static void print_device(const Graph *g, const HwDevice *dev) {
                    en->dram_peak_bytes > dev->dram_bytes ? ": does not fit" : "");
         printf("\n");
     }
+    /* where the `core-shard` pass put the activations (nothing when it was disabled) */
+    int n[3] = {0}, reshards = 0;
+    for (int v = 0; v < g->n_vals; v++) {
+        const IrPlacement *p = &g->vals[v].place;
+        if (!p->set || g->vals[v].d.alias >= 0) continue;
+        n[p->memory != TTC_MEM_L1 ? 0 : p->sharding >= HW_SHARD_HEIGHT && p->sharding <= HW_SHARD_BLOCK ? 2 : 1]++;
+    }
+    for (int k = 0; k < g->n_ops; k++) reshards += g->ops[k].d.kind == TTC_OP_RESHARD;
+    if (n[0] + n[1] + n[2])
+        printf("    activations: %d L1-sharded, %d L1-interleaved, %d in DRAM; %d reshard%s\n", n[2], n[1], n[0],
+               reshards, reshards == 1 ? "" : "s");
 }
 
 void cli_print_compile_summary(const Graph *g, const char *out) {

@@ -124,8 +124,9 @@ static void add_costs(TtcPlan *p, int per_op) {
     p->op_costs = calloc(BASE_OPS + 2, sizeof *p->op_costs);
     for (int k = 0; k < BASE_OPS; k++)
         p->op_costs[k] = (TtcOpCost){.compute_cycles = 100 * k, .noc_cycles = 7 + k, .dram_cycles = 50 * k + 3,
-                                     .cycles = 100 * k + 358 + (k < 1 ? 3 : 0), .bound = k ? TTC_BOUND_COMPUTE
-                                                                                        : TTC_BOUND_NOC,
+                                     .cycles = 100 * k + 358 + (k < 1 ? 3 : 0), .bound = k == 2 ? TTC_BOUND_ETHERNET
+                                                                                 : k ? TTC_BOUND_COMPUTE
+                                                                                     : TTC_BOUND_NOC,
                                      .cores = 1 + k};
 }
 
@@ -324,6 +325,7 @@ static void test_roundtrip_costs(void) {
         CU_ASSERT_EQUAL(q.entries[0].device_bound, TTC_BOUND_DRAM);
         CU_ASSERT_EQUAL(!!q.op_costs, per_op);
         if (per_op && q.op_costs) CU_ASSERT_EQUAL(q.op_costs[3].cores, 4);
+        if (per_op && q.op_costs) CU_ASSERT_EQUAL(q.op_costs[2].bound, TTC_BOUND_ETHERNET);
         CU_ASSERT_EQUAL(ttc_plan_serialize(&q, &buf2, &len2, &e), TTC_OK);
         CU_ASSERT_TRUE(len2 == len && memcmp(buf, buf2, len) == 0);
         free(buf);
@@ -332,7 +334,8 @@ static void test_roundtrip_costs(void) {
         ttc_plan_free(&q);
     }
     CU_ASSERT_STRING_EQUAL(ttc_bound_name(TTC_BOUND_NOC), "NoC");
-    CU_ASSERT_STRING_EQUAL(ttc_bound_name(3), "?");
+    CU_ASSERT_STRING_EQUAL(ttc_bound_name(TTC_BOUND_ETHERNET), "ethernet");
+    CU_ASSERT_STRING_EQUAL(ttc_bound_name(4), "?");
 }
 
 /* A plan written before the COST chunk existed (or by a compiler that skipped the cost pass)
@@ -1056,7 +1059,7 @@ static const Violation op_rules[] = {
 };
 
 static void m_cost_neg(TtcPlan *p) { add_costs(p, 0); p->entries[0].device_cycles = -1; }
-static void m_cost_bound(TtcPlan *p) { add_costs(p, 0); p->entries[0].device_bound = 3; }
+static void m_cost_bound(TtcPlan *p) { add_costs(p, 0); p->entries[0].device_bound = TTC_BOUND_COUNT; }
 static void m_cost_clock(TtcPlan *p) { add_costs(p, 0); p->entries[0].clock_khz = 0; }
 static void m_cost_l1(TtcPlan *p) { add_costs(p, 0); p->entries[0].l1_peak_bytes = -5; }
 static void m_op_cost_total(TtcPlan *p) { add_costs(p, 1); p->op_costs[4].cycles = p->op_costs[4].compute_cycles - 1; }
@@ -1071,7 +1074,7 @@ static void m_op_cost_no_clock(TtcPlan *p) {
 
 static const Violation cost_rules[] = {
     {"entry cycles", m_cost_neg, "entry 0 ('prefill'): device estimates out of range", NULL, 0},
-    {"entry bound", m_cost_bound, "bound 3 (0..2)", NULL, 0},
+    {"entry bound", m_cost_bound, "bound 4 (0..3)", NULL, 0},
     {"entry clock", m_cost_clock, "cycles 987654321 at 0 kHz (positive when there are cycles)", NULL, 0},
     {"entry L1", m_cost_l1, "L1 peak -5", NULL, 0},
     {"op total", m_op_cost_total, "op 4 ('layer_0.attention.context'): cost out of range: compute 400", NULL, 0},
