@@ -86,13 +86,16 @@ static int run(const char *spec, const char **hw, int n_hw, int prompt, int new_
     ttc_model_from_plan(&m, &plan);
     TtcError err = {0};
     if (ttc_model_random_weights(&m, 1, 0, &err) != TTC_OK) return ttc_error_print(&err), 1;
-    /* What one decode step must read: every matmul weight (the embedding gather reads one row). */
+    /* What one decode step must read: every matmul weight (the embedding gather reads one row),
+     * as the host holds it: fp32 values in 4 bytes, bf16 and bfp values as bf16 pairs in 2. */
     f->weight_bytes = 0;
     int decode = ttc_plan_find_entry(&m.plan, 1);
     const TtcEntry *e = &m.plan.entries[decode];
     for (int k = e->first_op; k < e->first_op + e->n_ops; k++)
-        if (m.plan.ops[k].kind == TTC_OP_LINEAR)
-            f->weight_bytes += 4.0 * (double)ttc_shape_max_elems(&m.plan.tensors[m.plan.ops[k].in[1]].shape);
+        if (m.plan.ops[k].kind == TTC_OP_LINEAR) {
+            const TtcTensorDesc *w = &m.plan.tensors[m.plan.ops[k].in[1]];
+            f->weight_bytes += (w->dtype == TTC_F32 ? 4.0 : 2.0) * (double)ttc_shape_max_elems(&w->shape);
+        }
     TtcSession s;
     if (ttc_session_init(&s, &m, NULL, &err) != TTC_OK) return ttc_error_print(&err), 1;
     int32_t *ids = malloc((size_t)prompt * sizeof *ids);
