@@ -686,19 +686,34 @@ static struct {
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
           PTHREAD_COND_INITIALIZER, 0, 0, NULL, 0, 0};
 
+/* Spins before a pooled thread sleeps (a few tens of microseconds). */
+#define POOL_SPIN 20000
+
+static inline void pool_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 static void *pool_worker(void *arg) {
     int id = (int)(intptr_t)arg;
     unsigned long seen = 0;
-    pthread_mutex_lock(&pool.lock);
     for (;;) {
-        while (pool.gen == seen) pthread_cond_wait(&pool.wake, &pool.lock);
-        seen = pool.gen;
-        if (id + 1 >= pool.n_jobs) continue; /* no job for this worker in this call */
-        const Job *j = &pool.jobs[id + 1];
+        /* Calls come in bursts (every matmul of a decode step): spin a little before sleeping,
+         * so a call finds its worker awake instead of paying a futex wake-up each time. */
+        for (int spin = 0; spin < POOL_SPIN && __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE) == seen; spin++)
+            pool_pause();
+        pthread_mutex_lock(&pool.lock);
+        while (__atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+        seen = __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE);
+        int has_job = id + 1 < pool.n_jobs;
+        const Job *j = has_job ? &pool.jobs[id + 1] : NULL;
         pthread_mutex_unlock(&pool.lock);
+        if (!has_job) continue; /* no job for this worker in this call */
         run_job(j);
         pthread_mutex_lock(&pool.lock);
-        if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+        if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_ACQ_REL) == 0) pthread_cond_signal(&pool.done);
+        pthread_mutex_unlock(&pool.lock);
     }
     return NULL;
 }
@@ -760,15 +775,17 @@ static void run_parallel(const Job *whole) {
         pthread_mutex_lock(&pool.lock);
         pool.jobs = jobs;
         pool.n_jobs = (int)t;
-        pool.pending = (int)t - 1;
-        pool.gen++;
+        __atomic_store_n(&pool.pending, (int)t - 1, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&pool.gen, 1, __ATOMIC_ACQ_REL);
         pthread_cond_broadcast(&pool.wake);
         pthread_mutex_unlock(&pool.lock);
     }
     run_job(&jobs[0]);
     if (t >= 2) {
+        for (int spin = 0; spin < POOL_SPIN && __atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE) > 0; spin++)
+            pool_pause();
         pthread_mutex_lock(&pool.lock);
-        while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
+        while (__atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE) > 0) pthread_cond_wait(&pool.done, &pool.lock);
         pool.n_jobs = 0;
         pthread_mutex_unlock(&pool.lock);
     }
