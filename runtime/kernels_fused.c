@@ -171,8 +171,14 @@ typedef struct Scratch {
 /* Folds key block [j0, j0+bk) into query rows i0..i0+bq-1 of one head. */
 static void attend_block(const TtcAttrs *at, const Attn *d, const float *qh, const float *kh, const float *vh,
                          const int32_t *keep, int64_t i0, int64_t bq, int64_t j0, int64_t bk, Scratch *w) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bq, (int)bk, (int)d->d, at->scale, qh + i0 * d->wq,
-                (int)d->wq, kh + j0 * d->wk, (int)d->wk, 0.0f, w->sc, (int)bk);
+    /* One query row (a decode step) makes both products matrix-vector: sgemm would repack the
+     * key and value blocks first, sgemv streams them once. */
+    if (bq == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)bk, (int)d->d, at->scale, kh + j0 * d->wk, (int)d->wk,
+                    qh + i0 * d->wq, 1, 0.0f, w->sc, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bq, (int)bk, (int)d->d, at->scale, qh + i0 * d->wq,
+                    (int)d->wq, kh + j0 * d->wk, (int)d->wk, 0.0f, w->sc, (int)bk);
     for (int64_t r = 0; r < bq; r++) {
         float *row = w->sc + r * bk;
         int64_t lo, hi;
@@ -203,8 +209,12 @@ static void attend_block(const TtcAttrs *at, const Attn *d, const float *qh, con
         w->l[r] = w->l[r] * alpha + sum;
         w->m[r] = m_new;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)bq, (int)d->d, (int)bk, 1.0f, w->sc, (int)bk,
-                vh + j0 * d->wv, (int)d->wv, 1.0f, w->acc, (int)d->d);
+    if (bq == 1)
+        cblas_sgemv(CblasRowMajor, CblasTrans, (int)bk, (int)d->d, 1.0f, vh + j0 * d->wv, (int)d->wv, w->sc, 1, 1.0f,
+                    w->acc, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)bq, (int)d->d, (int)bk, 1.0f, w->sc, (int)bk,
+                    vh + j0 * d->wv, (int)d->wv, 1.0f, w->acc, (int)d->d);
 }
 
 /* Query rows i0..i0+bq-1 of one head, written to oh (row stride wo). */

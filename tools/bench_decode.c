@@ -109,13 +109,20 @@ static int run(const char *spec, const char **hw, int n_hw, int prompt, int new_
         double t = ttc_now_ms() - t0;
         if (t < best_prefill) best_prefill = t;
     }
-    double t0 = ttc_now_ms();
-    int32_t next = 1;
-    for (int i = 0; i < new_tokens && err.status == TTC_OK; i++) {
-        ttc_decode_step(&s, &next, &err);
-        next = (int32_t)((next * 31 + 7) % m.plan.vocab_size);
+    /* Best of 3 passes (each a fresh prompt, then `new_tokens` steps), as the bandwidth probe
+     * it is compared with is a best of 5: both sides see the machine at its quietest. */
+    double t_decode = 1e30;
+    for (int pass = 0; pass < 3 && err.status == TTC_OK; pass++) {
+        ttc_forward(&s, &in, &err);
+        double t0 = ttc_now_ms();
+        int32_t next = 1;
+        for (int i = 0; i < new_tokens && err.status == TTC_OK; i++) {
+            ttc_decode_step(&s, &next, &err);
+            next = (int32_t)((next * 31 + 7) % m.plan.vocab_size);
+        }
+        double t = ttc_now_ms() - t0;
+        if (t < t_decode) t_decode = t;
     }
-    double t_decode = ttc_now_ms() - t0;
     if (err.status != TTC_OK) return ttc_error_print(&err), 1;
     f->prefill_tps = prompt / (best_prefill / 1e3);
     f->decode_tps = new_tokens / (t_decode / 1e3);
