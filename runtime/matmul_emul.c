@@ -686,8 +686,9 @@ static struct {
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
           PTHREAD_COND_INITIALIZER, 0, 0, NULL, 0, 0};
 
-/* Spins before a pooled thread sleeps (a few tens of microseconds). */
-#define POOL_SPIN 20000
+/* Spins before a pooled thread sleeps: about a hundred microseconds (pause is ~140 cycles on
+ * recent x86). Longer, and a spinning worker competes with OpenBLAS threads in prefill. */
+#define POOL_SPIN 2000
 
 static inline void pool_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
