@@ -59,53 +59,34 @@ static TtcStatus fast_FIRST_TOKEN(const RtOpArgs *a) {
 
 /* ---- elementwise ---- */
 
-static TtcStatus fast_ADD(const RtOpArgs *a) {
+/* Elementwise ops: the shared check, then one vector routine over every element. */
+static TtcStatus map_unary(const RtOpArgs *a, void (*f)(float *, const float *, int64_t)) {
     int64_t n;
     TtcStatus st = rt_check_elementwise(a, &n);
     if (st) return st;
-    rt_vec_add(a->out.data, a->in[0].data, a->in[1].data, n);
+    f(a->out.data, a->in[0].data, n);
     return TTC_OK;
 }
 
-static TtcStatus fast_MUL(const RtOpArgs *a) {
+static TtcStatus map_binary(const RtOpArgs *a, void (*f)(float *, const float *, const float *, int64_t)) {
     int64_t n;
     TtcStatus st = rt_check_elementwise(a, &n);
     if (st) return st;
-    rt_vec_mul(a->out.data, a->in[0].data, a->in[1].data, n);
+    f(a->out.data, a->in[0].data, a->in[1].data, n);
     return TTC_OK;
 }
 
-static TtcStatus fast_GELU(const RtOpArgs *a) {
-    int64_t n;
-    TtcStatus st = rt_check_elementwise(a, &n);
-    if (st) return st;
-    rt_vec_gelu(a->out.data, a->in[0].data, n);
-    return TTC_OK;
-}
+static TtcStatus fast_ADD(const RtOpArgs *a) { return map_binary(a, rt_vec_add); }
 
-static TtcStatus fast_GELU_TANH(const RtOpArgs *a) {
-    int64_t n;
-    TtcStatus st = rt_check_elementwise(a, &n);
-    if (st) return st;
-    rt_vec_gelu_tanh(a->out.data, a->in[0].data, n);
-    return TTC_OK;
-}
+static TtcStatus fast_MUL(const RtOpArgs *a) { return map_binary(a, rt_vec_mul); }
 
-static TtcStatus fast_SILU(const RtOpArgs *a) {
-    int64_t n;
-    TtcStatus st = rt_check_elementwise(a, &n);
-    if (st) return st;
-    rt_vec_silu(a->out.data, a->in[0].data, n);
-    return TTC_OK;
-}
+static TtcStatus fast_GELU(const RtOpArgs *a) { return map_unary(a, rt_vec_gelu); }
 
-static TtcStatus fast_RELU(const RtOpArgs *a) {
-    int64_t n;
-    TtcStatus st = rt_check_elementwise(a, &n);
-    if (st) return st;
-    rt_vec_relu(a->out.data, a->in[0].data, n);
-    return TTC_OK;
-}
+static TtcStatus fast_GELU_TANH(const RtOpArgs *a) { return map_unary(a, rt_vec_gelu_tanh); }
+
+static TtcStatus fast_SILU(const RtOpArgs *a) { return map_unary(a, rt_vec_silu); }
+
+static TtcStatus fast_RELU(const RtOpArgs *a) { return map_unary(a, rt_vec_relu); }
 
 /* libm's tanhf: only the pooler uses tanh, on one [B,H] row per sequence, so there is nothing
  * to win from a polynomial (and tanh's small-|x| accuracy is delicate). */
