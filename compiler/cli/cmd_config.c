@@ -205,7 +205,9 @@ int cmd_config(const CliCommand *cmd, const CliArgs *a) {
     print_prov(&c.hw.device_prov);
     printf("); modes:");
     for (int m = 0; m < g->n_entries; m++) printf(" %s", g->entries[m].name);
-    printf("\n");
+    /* Resolution stops before fusion and sharding, so a config that does not fit still prints:
+     * ops are listed as lowered; a fused op takes the config of the ops it replaces. */
+    printf("\n(ops as lowered, before fusion: a fused op takes the config of the ops it replaces)\n");
     for (int i = 0; i < n; i++) {
         if (ops[i].group != i) continue;
         printf("\n");
