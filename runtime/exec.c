@@ -10,6 +10,7 @@
  * see all chips at once) runs once per chip, in chip order, on chip c's views: stacked inputs
  * and the output are cut to chip c's slice, replicated inputs are passed whole, and a stacked
  * weight brings chip c's own prepared matrix. Kernels therefore stay single-chip. */
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,7 @@ static void *alloc_zeroed(int64_t elems) { return calloc((size_t)elems, 4); }
 
 TtcStatus ttc_session_init(TtcSession *s, TtcModel *m, const TtcRunOptions *opt, TtcError *err) {
     memset(s, 0, sizeof *s);
+
     s->m = m;
     if (opt) s->opt = *opt;
     if (!m->weights) return ttc_fail(err, TTC_E_INTERNAL, "session created before the model's weights were loaded");
@@ -276,7 +278,19 @@ static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
     return TTC_OK;
 }
 
+/* OpenBLAS threads for a step. ttc parallelizes its matmuls itself (matmul_emul.c's pool);
+ * OpenBLAS runs the attention blocks, which in a one-token step are matrix-vector products too
+ * small to split, and its idle threads busy-wait (sched_yield) after every call, taking the
+ * cores from the pool: one thread then. A prompt's attention blocks are worth its default. */
+static void blas_threads_for_step(int64_t tokens_per_sequence) {
+    static int default_threads;
+    if (!default_threads) default_threads = openblas_get_num_threads();
+    int want = tokens_per_sequence == 1 ? 1 : default_threads;
+    if (openblas_get_num_threads() != want) openblas_set_num_threads(want);
+}
+
 static void bind_step(TtcSession *s, int64_t batch, int64_t seq) {
+    blas_threads_for_step(seq);
     memset(&s->bind, 0, sizeof s->bind);
     s->bind.v[TTC_SYM_BATCH] = batch;
     s->bind.v[TTC_SYM_SEQ] = seq;
