@@ -105,10 +105,7 @@ static TtcStatus exe_start_session(Exe *x, TtcError *err) {
 static TtcStep begin_step(Exe *x, int entry, int64_t batch, int64_t seq, TtcError *err) {
     TtcSession *s = &x->s;
     s->entry = entry;
-    memset(&s->bind, 0, sizeof s->bind);
-    s->bind.v[TTC_SYM_BATCH] = batch;
-    s->bind.v[TTC_SYM_SEQ] = seq;
-    s->bind.v[TTC_SYM_CTX] = s->past + seq;
+    ttc_session_begin_step(s, batch, seq);
     TtcStep st = {s->arena, batch, seq, s->past + seq, err};
     return st;
 }

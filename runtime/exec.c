@@ -289,7 +289,7 @@ static void blas_threads_for_step(int64_t tokens_per_sequence) {
     if (openblas_get_num_threads() != want) openblas_set_num_threads(want);
 }
 
-static void bind_step(TtcSession *s, int64_t batch, int64_t seq) {
+void ttc_session_begin_step(TtcSession *s, int64_t batch, int64_t seq) {
     blas_threads_for_step(seq);
     memset(&s->bind, 0, sizeof s->bind);
     s->bind.v[TTC_SYM_BATCH] = batch;
@@ -302,7 +302,7 @@ TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err) {
     if (ttc_check_inputs(p, in, err) != TTC_OK) return err->status;
     s->past = 0; /* a new prompt starts a new cache */
     s->batch = in->batch;
-    bind_step(s, in->batch, in->seq);
+    ttc_session_begin_step(s, in->batch, in->seq);
     int64_t n = in->batch * in->seq;
     place_ids(s, 0, TTC_ROLE_INPUT_IDS, in->input_ids, 0, n);
     place_ids(s, 0, TTC_ROLE_TOKEN_TYPE_IDS, in->token_type_ids, 0, n);
@@ -315,7 +315,7 @@ TtcStatus ttc_forward(TtcSession *s, const TtcInputs *in, TtcError *err) {
 TtcStatus ttc_decode_step(TtcSession *s, const int32_t *ids, TtcError *err) {
     if (ttc_check_decode_step(s, ids, err) != TTC_OK) return err->status;
     int e = ttc_plan_find_entry(&s->m->plan, 1);
-    bind_step(s, s->batch, 1);
+    ttc_session_begin_step(s, s->batch, 1);
     place_ids(s, e, TTC_ROLE_INPUT_IDS, ids, 0, s->batch);
     TtcStatus rc = run_entry(s, e, err);
     if (rc == TTC_OK) s->past++;

@@ -87,6 +87,10 @@ void *ttc_session_tensor(TtcSession *s, int t, RtTensor *view);
 /* The output with `role` (TTC_ROLE_HIDDEN, TTC_ROLE_POOLED, TTC_ROLE_LOGITS), or NULL. */
 const float *ttc_session_output(TtcSession *s, TtcRole role, RtTensor *view);
 void ttc_session_free(TtcSession *s);
+/* Sets up a step of `seq` tokens for `batch` sequences after s->past cached ones: the symbol
+ * bindings and the threads the step's kernels use. ttc_forward and ttc_decode_step call it;
+ * generated programs, which run their own entry points, call it too. */
+void ttc_session_begin_step(TtcSession *s, int64_t batch, int64_t seq);
 
 /* The tensor index with `role` in entry point `entry` (outputs and inputs exist per entry), or -1. */
 int ttc_plan_find_role(const TtcPlan *p, TtcRole role, int entry);
