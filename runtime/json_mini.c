@@ -1,6 +1,7 @@
 /* json_mini.c: the strict JSON pull parser of json_mini.h. */
 #include "json_mini.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,4 +367,67 @@ TtcStatus ttc_json_finish(TtcJson *j) {
     skip_ws(j);
     if (j->pos != j->len) return ttc_json_fail(j, "unexpected text after the end of the JSON value");
     return TTC_OK;
+}
+
+TtcStatus ttc_json_double(TtcJson *j, double *out) {
+    *out = 0;
+    int c = ttc_json_peek(j);
+    if (c != '-' && !is_digit((char)c)) return ttc_json_fail(j, "expected a number");
+    size_t start = j->pos;
+    if (scan_number(j)) return TTC_E_USER;
+    /* strtod needs a terminated copy: the text is not a C string and the number may be long. */
+    size_t n = j->pos - start;
+    char small[64], *buf = n < sizeof small ? small : malloc(n + 1);
+    if (!buf) return ttc_fail(j->err, TTC_E_INTERNAL, "%s: out of memory", j->what);
+    memcpy(buf, j->text + start, n);
+    buf[n] = 0;
+    double v = strtod(buf, NULL);
+    if (buf != small) free(buf);
+    if (isinf(v)) {
+        j->pos = start;
+        return ttc_json_fail(j, "number out of range");
+    }
+    *out = v;
+    return TTC_OK;
+}
+
+TtcStatus ttc_json_bool(TtcJson *j, int *out) {
+    *out = 0;
+    int c = ttc_json_peek(j);
+    if (c == 't' && skip_literal(j, "true") == TTC_OK) {
+        *out = 1;
+        return TTC_OK;
+    }
+    if (c == 'f' && skip_literal(j, "false") == TTC_OK) return TTC_OK;
+    if (c == 't' || c == 'f') return TTC_E_USER; /* skip_literal said why */
+    return ttc_json_fail(j, "expected true or false");
+}
+
+TtcStatus ttc_json_null(TtcJson *j) {
+    if (ttc_json_peek(j) != 'n') return ttc_json_fail(j, "expected null");
+    return skip_literal(j, "null");
+}
+
+void ttc_json_line_col(const TtcJson *j, size_t pos, int *line, int *col) {
+    int l = 1, c = 1;
+    for (size_t i = 0; i < pos && i < j->len; i++) {
+        if (j->text[i] == '\n') {
+            l++;
+            c = 1;
+        } else if (c < 1000000000) {
+            c++;
+        }
+        if (l == 1000000000) break; /* an absurd text cannot overflow the count */
+    }
+    *line = l;
+    *col = c;
+}
+
+const char *ttc_json_error_text(const TtcJson *j, const TtcError *err) {
+    const char *m = err->msg;
+    size_t w = strlen(j->what);
+    if (strncmp(m, j->what, w) != 0 || strncmp(m + w, ", byte ", 7) != 0) return m;
+    const char *p = m + w + 7;
+    while (is_digit(*p)) p++;
+    return p[0] == ':' && p[1] == ' ' ? p + 2 : m;
 }

@@ -42,6 +42,13 @@ int ttc_json_array_next(TtcJson *j);
 TtcStatus ttc_json_string(TtcJson *j, char **out);
 /* An integer that fits in int64 (no fraction, no exponent). */
 TtcStatus ttc_json_int64(TtcJson *j, int64_t *out);
+/* Any number (fraction and exponent allowed) as the nearest double; one too large for a double
+ * is refused, one too small becomes 0 or a subnormal, as strtod gives it. */
+TtcStatus ttc_json_double(TtcJson *j, double *out);
+/* `true` or `false` as 1 or 0. */
+TtcStatus ttc_json_bool(TtcJson *j, int *out);
+/* `null`. */
+TtcStatus ttc_json_null(TtcJson *j);
 /* Any value, checked for syntax and thrown away. */
 TtcStatus ttc_json_skip(TtcJson *j);
 /* Only whitespace may follow the top-level value. */
@@ -50,5 +57,12 @@ TtcStatus ttc_json_finish(TtcJson *j);
 /* A user error at the current offset: "<what>: at byte N: <message>". For callers' semantic
  * checks (a field of the wrong type) as well as syntax. */
 TtcStatus ttc_json_fail(TtcJson *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Line and column (1-based; columns count bytes) of byte offset `pos` of the text, for callers
+ * that report positions the way editors show them. */
+void ttc_json_line_col(const TtcJson *j, size_t pos, int *line, int *col);
+/* The message of an error ttc_json_fail recorded in `err`, without its "<what>, byte N: " prefix,
+ * for callers that print the position their own way. */
+const char *ttc_json_error_text(const TtcJson *j, const TtcError *err);
 
 #endif

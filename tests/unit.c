@@ -77,3 +77,19 @@ const char *unit_source_dir(void) {
 double unit_pcc(const float *a, const float *b, int64_t n) { return ttc_compare(a, b, n).pcc; }
 
 double unit_max_abs(const float *a, const float *b, int64_t n) { return ttc_compare(a, b, n).max_abs; }
+
+void unit_line_col(const char *text, const char *needle, int skip, int *line, int *col) {
+    const char *at = strstr(text, needle);
+    *line = *col = -1;
+    if (!at) return;
+    at += skip;
+    *line = *col = 1;
+    for (const char *c = text; c < at; c++) {
+        if (*c == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}

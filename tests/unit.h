@@ -15,6 +15,9 @@ const char *unit_tmp_path(const char *name);
 const char *unit_write_tmp(const char *name, const void *data, size_t len);
 /* The source tree (for shipped specs and test data). */
 const char *unit_source_dir(void);
+/* 1-based line and column of `skip` characters into the first occurrence of `needle` in `text`
+ * (-1, -1 when absent): expected diagnostic locations, worked out from the text itself. */
+void unit_line_col(const char *text, const char *needle, int skip, int *line, int *col);
 /* Pearson correlation and max abs difference of two float arrays. */
 double unit_pcc(const float *a, const float *b, int64_t n);
 double unit_max_abs(const float *a, const float *b, int64_t n);

@@ -8,9 +8,11 @@
 #include "plan.h"
 
 extern const CliCommand cli_compile, cli_run, cli_generate, cli_dump_graph, cli_passes, cli_check, cli_config;
+extern const CliCommand cli_profile;
+extern const CliCommand cli_import_hf;
 
 static const CliCommand *const commands[] = {&cli_compile, &cli_run,    &cli_generate, &cli_dump_graph,
-                                             &cli_check,   &cli_config, &cli_passes};
+                                             &cli_check,   &cli_config, &cli_profile, &cli_import_hf, &cli_passes};
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
 static void usage(FILE *out) {

@@ -22,24 +22,6 @@ static void dump_diags(void) {
     diag_print(&D, stderr);
 }
 
-/* 1-based line and column of `skip` characters into the first occurrence of `needle`: the
- * expected location, worked out from the text itself. */
-static void where(const char *text, const char *needle, int skip, int *line, int *col) {
-    const char *at = strstr(text, needle);
-    *line = *col = -1;
-    if (!at) return;
-    at += skip;
-    *line = 1;
-    *col = 1;
-    for (const char *c = text; c < at; c++) {
-        if (*c == '\n') {
-            (*line)++;
-            *col = 1;
-        } else {
-            (*col)++;
-        }
-    }
-}
 
 static const Diag *find(const char *msg) {
     for (int i = 0; i < D.n; i++)
@@ -61,7 +43,7 @@ static void expect_error(const char *text, const char *msg, const char *needle, 
     CU_ASSERT_STRING_EQUAL(dg->loc.file, "t.yaml");
     if (needle) {
         int line, col;
-        where(text, needle, skip, &line, &col);
+        unit_line_col(text, needle, skip, &line, &col);
         CU_ASSERT_EQUAL(dg->loc.line, line);
         CU_ASSERT_EQUAL(dg->loc.col, col);
         if (dg->loc.line != line || dg->loc.col != col)
@@ -326,7 +308,7 @@ static void test_repeat_expansion(void) {
     CU_ASSERT_EQUAL(S.layers[5].bias, 1);
     /* Every copy points back at the entry's mapping. */
     int line, col;
-    where(text, "id: out_{i}", 0, &line, &col);
+    unit_line_col(text, "id: out_{i}", 0, &line, &col);
     CU_ASSERT_EQUAL(S.layers[5].loc.line, line);
     CU_ASSERT_EQUAL(S.layers[5].loc.col, col);
     /* repeat: 12 makes layer_11 as the last copy. */
