@@ -57,13 +57,20 @@ void compile_free(Compilation *c) {
     diag_free(&c->diags);
 }
 
+int compile_plan_of(const Compilation *c, const char *producer, TtcPlan *plan) {
+    if (cg_plan_from_graph(&c->graph, plan, producer) != 0) return -1;
+    if (cost_attach_plan(&c->graph, &c->hw, plan) != 0) {
+        ttc_plan_free(plan);
+        return -1;
+    }
+    return 0;
+}
+
 int compile_spec_to_plan(const CompileOptions *o, TtcPlan *plan, FILE *diag_out) {
     Compilation c;
     int rc = compile_spec(o, &c);
     if (rc && diag_out) diag_print(&c.diags, diag_out);
-    if (rc == 0 && (cg_plan_from_graph(&c.graph, plan, "ttc (in-process)") != 0 ||
-                    cost_attach_plan(&c.graph, &c.hw, plan) != 0))
-        rc = 2;
+    if (rc == 0 && compile_plan_of(&c, "ttc (in-process)", plan) != 0) rc = 2;
     compile_free(&c);
     return rc;
 }

@@ -37,6 +37,9 @@ void compile_options_init(CompileOptions *o);
  * 2 internal error, with every diagnostic in c->diags. Free with compile_free either way. */
 int compile_spec(const CompileOptions *o, Compilation *c);
 void compile_free(Compilation *c);
+/* The plan of a compiled graph, with the cost pass's per-op estimates attached. 0, or -1 when
+ * out of memory (then *plan is left empty). */
+int compile_plan_of(const Compilation *c, const char *producer, TtcPlan *plan);
 /* compile_spec, then the plan (what tests, benchmarks and embedders want in one call). Prints the
  * diagnostics to `diag_out` (may be NULL) on failure; returns 0 or the exit status. */
 int compile_spec_to_plan(const CompileOptions *o, TtcPlan *plan, FILE *diag_out);

@@ -2,8 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cg.h"
-#include "cost.h"
 #include "cli.h"
 
 static const CliOpt compile_opts[] = {
@@ -43,12 +41,7 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
     snprintf(producer, sizeof producer, "ttc %s: compile %s", TTC_VERSION_STRING, o.spec);
     TtcPlan plan;
     TtcError err = {0};
-    if (cg_plan_from_graph(&f.graph, &plan, producer) != 0) {
-        compile_free(&f);
-        return ttc_print_error(NULL, "out of memory");
-    }
-    if (cost_attach_plan(&f.graph, &f.hw, &plan) != 0) {
-        ttc_plan_free(&plan);
+    if (compile_plan_of(&f, producer, &plan) != 0) {
         compile_free(&f);
         return ttc_print_error(NULL, "out of memory");
     }
