@@ -70,6 +70,15 @@ static int add_value(Graph *g, const char *name, TtcTensorKind kind) {
     return g->n_vals++;
 }
 
+/* Passes that rewrite a graph add activations outside the builders' current entry. A name that
+ * does not fit is refused (-1) rather than asserted: passes derive names from op paths. */
+int ir_add_act(Graph *g, const char *name, int entry) {
+    if (strlen(name) >= TTC_NAME_MAX) return -1;
+    int v = add_value(g, name, TTC_TENSOR_ACT);
+    g->vals[v].d.entry = entry;
+    return v;
+}
+
 int ir_add_input(Graph *g, const char *name, TtcRole role, TtcDType dtype, TtcShape shape) {
     int id = add_value(g, name, TTC_TENSOR_INPUT);
     g->vals[id].d.role = role;

@@ -89,7 +89,7 @@ int ir_shape_equal(const TtcShape *a, const TtcShape *b);
 /* ---- ir_edit.c: rewriting a graph in place (passes that replace ops, such as `fuse`) ---- */
 
 /* Appends an activation of entry point `entry` with no producer yet (the caller makes an op
- * output it). Returns its index, or -1 when out of memory. */
+ * output it). Returns its index, or -1 when the name does not fit (ir.c). */
 int ir_add_act(Graph *g, const char *name, int entry);
 /* The weight named `name`, or -1. */
 int ir_find_weight(const Graph *g, const char *name);

@@ -1,4 +1,4 @@
-/* ir_edit.c: rewriting a graph in place: new activations, use counts, and removing ops with the
+/* ir_edit.c: rewriting a graph in place: finding weights, use counts, and removing ops with the
  * values only they needed, so that a pass can replace a chain of ops by one and leave the graph
  * as if it had been built that way (every activation produced exactly once, nothing unread kept,
  * which the plan validator requires). */
@@ -6,28 +6,6 @@
 #include <string.h>
 
 #include "ir.h"
-
-int ir_add_act(Graph *g, const char *name, int entry) {
-    if (strlen(name) >= TTC_NAME_MAX) return -1;
-    if (g->n_vals + 1 > g->cap_vals) {
-        int cap = g->cap_vals ? g->cap_vals * 2 : 64;
-        IrValue *v = realloc(g->vals, (size_t)cap * sizeof *v);
-        if (!v) return -1;
-        memset(v + g->cap_vals, 0, (size_t)(cap - g->cap_vals) * sizeof *v);
-        g->vals = v;
-        g->cap_vals = cap;
-    }
-    IrValue *v = &g->vals[g->n_vals];
-    memset(v, 0, sizeof *v);
-    strcpy(v->d.name, name);
-    v->d.kind = TTC_TENSOR_ACT;
-    v->d.dtype = TTC_F32;
-    v->d.entry = entry;
-    v->d.alias = -1;
-    v->producer = -1;
-    v->first_use = v->last_use = -1;
-    return g->n_vals++;
-}
 
 int ir_find_weight(const Graph *g, const char *name) {
     for (int v = 0; v < g->n_vals; v++)

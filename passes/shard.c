@@ -70,34 +70,22 @@ static void *grow_array(void *p, size_t old_n, size_t new_n, size_t elem) {
     return q;
 }
 
-/* A new activation of entry `entry`, like ir.c's values; -1 when out of memory. */
+/* A new activation of entry `entry` (ir_edit.c's ir_add_act) with this pass's bookkeeping for
+ * it; -1 when out of memory. */
 static int new_value(Shard *S, const char *name, int entry, int dtype) {
-    Graph *g = S->g;
-    if (g->n_vals == g->cap_vals) {
-        IrValue *v = grow_array(g->vals, (size_t)g->cap_vals, (size_t)g->cap_vals * 2 + 16, sizeof *v);
-        if (!v) {
-            out_of_memory(S);
-            return -1;
-        }
-        g->vals = v;
-        g->cap_vals = g->cap_vals * 2 + 16;
-    }
-    if (g->n_vals >= S->cap_vals) { /* sized for every op to add two: cannot happen */
+    if (S->g->n_vals >= S->cap_vals) { /* the maps are sized for every op to add two: cannot happen */
         out_of_memory(S);
         return -1;
     }
-    IrValue *v = &g->vals[g->n_vals];
-    memset(v, 0, sizeof *v);
-    snprintf(v->d.name, sizeof v->d.name, "%s", name);
-    v->d.kind = TTC_TENSOR_ACT;
-    v->d.dtype = dtype;
-    v->d.entry = entry;
-    v->d.alias = -1;
-    v->producer = -1;
-    v->first_use = v->last_use = -1;
-    S->map[g->n_vals] = g->n_vals;
-    S->gathered[g->n_vals] = -1;
-    return g->n_vals++;
+    int v = ir_add_act(S->g, name, entry);
+    if (v < 0) {
+        out_of_memory(S);
+        return -1;
+    }
+    S->g->vals[v].d.dtype = dtype;
+    S->map[v] = v;
+    S->gathered[v] = -1;
+    return v;
 }
 
 static int emit(Shard *S, const IrOp *op) {
