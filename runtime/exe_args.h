@@ -35,7 +35,8 @@ typedef struct ExeArgs {
     const char *val[EXE_OPT_COUNT];  /* the value given, "" for a flag, NULL when absent */
 } ExeArgs;
 
-/* Parses argv[1..]. Returns 0 ok, 1 on a usage error (printed), -1 when --help was printed. */
+/* Parses argv[1..]. Returns 0 ok, 1 on a usage error (printed), -1 when --help or --version
+ * was printed. */
 int exe_parse_args(const TtcExeProgram *prog, int argc, char **argv, ExeArgs *a);
 /* An integer flag in [lo, hi] (absent: dflt). 0 ok, 1 bad value (printed). */
 int exe_int_arg(const ExeArgs *a, ExeOptId id, int64_t lo, int64_t hi, int64_t dflt, int64_t *out);

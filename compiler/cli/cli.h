@@ -31,7 +31,8 @@ typedef struct CliCommand CliCommand;
 struct CliCommand {
     const char *name;
     const char *summary;
-    const char *usage;   /* after "ttc NAME " */
+    const char *usage;   /* after "ttc NAME ": the positional arguments and the options they
+                          * require; --help appends every other option of `opts` */
     const char *details; /* extra help text, may be NULL */
     int n_pos_min, n_pos_max;
     const CliOpt *opts;  /* terminated by {0} */
@@ -39,7 +40,8 @@ struct CliCommand {
 };
 
 /* Parses argv (after the command name). Returns 0 ok, 1 on a usage error (already printed),
- * -1 when --help was printed. */
+ * 2 on an internal one (a table longer than CLI_MAX_OPTS), -1 when --help or the hidden
+ * --list-options (the table, one option per line, for tests) was printed. */
 int cli_parse(const CliCommand *cmd, int argc, char **argv, CliArgs *a);
 void cli_print_help(const CliCommand *cmd);
 
@@ -60,6 +62,9 @@ int cli_compile_spec(const CompileOptions *o, Compilation *c);
 
 /* Binds the model's weights from --weights FILE or --random-weights SEED (exactly one). */
 TtcStatus cli_load_weights(const CliCommand *cmd, const CliArgs *a, TtcModel *m, int keep_fp32, TtcError *err);
+
+/* "0.1.0 (COMMIT)": the release and the commit this ttc was built from (main.c). */
+const char *cli_version(void);
 
 /* The summary `ttc compile` prints after writing `out`. */
 void cli_print_compile_summary(const Graph *g, const char *out);

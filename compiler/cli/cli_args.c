@@ -10,17 +10,62 @@ static int find_opt(const CliCommand *cmd, const char *name, size_t len) {
     return -1;
 }
 
+/* "--seq N": an option as the help shows it. */
+static void opt_text(const CliOpt *o, char *buf, size_t n) {
+    snprintf(buf, n, "%s%s%s", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
+}
+
+/* Whether `text` names the option `name` as a whole word ("--seq" is not in "--max-seq N"). */
+static int names_option(const char *text, const char *name) {
+    size_t len = strlen(name);
+    for (const char *s = strstr(text, name); s; s = strstr(s + 1, name)) {
+        int starts = s == text || strchr(" ([|", s[-1]) != NULL;
+        int ends = s[len] == 0 || strchr(" )]|=", s[len]) != NULL;
+        if (starts && ends) return 1;
+    }
+    return 0;
+}
+
+#define USAGE_WIDTH 100
+
+/* The usage line, generated so that it cannot miss an option: the command's own part (its
+ * positional arguments and the options it requires, e.g. "PLAN (--weights W | --random-weights
+ * SEED)"), then every other option of the table in brackets, wrapped under the command. */
+static void print_usage(FILE *out, const CliCommand *cmd) {
+    int indent = fprintf(out, "usage: ttc %s", cmd->name), col = indent;
+    if (*cmd->usage) col += fprintf(out, " %s", cmd->usage);
+    for (int i = 0; cmd->opts[i].name; i++) {
+        if (names_option(cmd->usage, cmd->opts[i].name)) continue;
+        char word[96], left[80];
+        opt_text(&cmd->opts[i], left, sizeof left);
+        int n = snprintf(word, sizeof word, "[%s]%s", left, cmd->opts[i].repeat ? "..." : "");
+        if (col + 1 + n > USAGE_WIDTH && col > indent) col = fprintf(out, "\n%*s", indent, "") - 1;
+        col += fprintf(out, " %s", word);
+    }
+    fprintf(out, "\n");
+}
+
 void cli_print_help(const CliCommand *cmd) {
-    printf("usage: ttc %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    print_usage(stdout, cmd);
+    printf("\n%s\n", cmd->summary);
     if (cmd->details) printf("\n%s\n", cmd->details);
     printf("\noptions:\n");
     for (int i = 0; cmd->opts[i].name; i++) {
-        char left[64];
-        snprintf(left, sizeof left, "%s%s%s", cmd->opts[i].name, cmd->opts[i].metavar ? " " : "",
-                 cmd->opts[i].metavar ? cmd->opts[i].metavar : "");
+        char left[80];
+        opt_text(&cmd->opts[i], left, sizeof left);
         printf("  %-26s %s%s\n", left, cmd->opts[i].help, cmd->opts[i].repeat ? " (repeatable)" : "");
     }
     printf("  %-26s %s\n", "-h, --help", "show this help");
+}
+
+/* The hidden --list-options: the table, one option per line as the help shows it, for the test
+ * that checks every option reaches the usage line and the options list (tests/e2e/cli_help.sh). */
+static void list_options(const CliCommand *cmd) {
+    for (int i = 0; cmd->opts[i].name; i++) {
+        char left[80];
+        opt_text(&cmd->opts[i], left, sizeof left);
+        printf("%s\n", left);
+    }
 }
 
 static int unknown_option(const CliCommand *cmd, const char *arg, size_t len) {
@@ -40,6 +85,12 @@ static int unknown_option(const CliCommand *cmd, const char *arg, size_t len) {
 
 int cli_parse(const CliCommand *cmd, int argc, char **argv, CliArgs *a) {
     memset(a, 0, sizeof *a);
+    int n_opts = 0;
+    while (cmd->opts[n_opts].name) n_opts++;
+    if (n_opts > CLI_MAX_OPTS) { /* more rows than CliArgs holds: raise CLI_MAX_OPTS (cli.h) */
+        fprintf(stderr, "internal: ttc %s declares %d options, CLI_MAX_OPTS is %d\n", cmd->name, n_opts, CLI_MAX_OPTS);
+        return 2;
+    }
     char who[64]; /* "ttc run": how messages name the command */
     snprintf(who, sizeof who, "ttc %s", cmd->name);
     int only_pos = 0;
@@ -47,6 +98,10 @@ int cli_parse(const CliCommand *cmd, int argc, char **argv, CliArgs *a) {
         const char *arg = argv[i];
         if (!only_pos && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)) {
             cli_print_help(cmd);
+            return -1;
+        }
+        if (!only_pos && strcmp(arg, "--list-options") == 0) {
+            list_options(cmd);
             return -1;
         }
         if (!only_pos && strcmp(arg, "--") == 0) {
@@ -74,8 +129,8 @@ int cli_parse(const CliCommand *cmd, int argc, char **argv, CliArgs *a) {
         a->pos[a->n_pos++] = arg;
     }
     if (a->n_pos < cmd->n_pos_min) {
-        char hint[128];
-        snprintf(hint, sizeof hint, "usage: ttc %s %s", cmd->name, cmd->usage);
+        char hint[320];
+        snprintf(hint, sizeof hint, "usage: ttc %s %s [OPTIONS] (see ttc %s --help)", cmd->name, cmd->usage, cmd->name);
         return ttc_print_error(hint, "ttc %s: missing argument", cmd->name);
     }
     return 0;

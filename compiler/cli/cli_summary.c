@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "count_str.h"
 #include "dev_layout.h"
 
 /* Device bytes of a tensor: the last two dims padded to 32x32 tiles of the tensor's format. */
@@ -60,7 +61,8 @@ static void print_device(const Graph *g, const HwDevice *dev) {
 }
 
 void cli_print_compile_summary(const Graph *g, const char *out) {
-    double params = 0, dev = 0;
+    int64_t params = 0;
+    double dev = 0;
     for (int v = 0; v < g->n_vals; v++) {
         if (g->vals[v].d.kind != TTC_TENSOR_WEIGHT) continue;
         dev += device_bytes(&g->vals[v].d);
@@ -69,12 +71,14 @@ void cli_print_compile_summary(const Graph *g, const char *out) {
         int seen = 0;
         for (int u = 0; u < v && !seen; u++)
             seen = g->vals[u].d.kind == TTC_TENSOR_WEIGHT && strcmp(g->vals[u].d.name, g->vals[v].d.name) == 0;
-        if (!seen) params += (double)ttc_shape_max_elems(&g->vals[v].d.shape);
+        if (!seen) params += ttc_shape_max_elems(&g->vals[v].d.shape);
     }
     printf("compiled %s (%s) for %s: %d ops, batch<=%lld seq<=%lld\n", g->model_name,
            g->model_type == 0 ? "encoder" : "decoder", g->device, g->n_ops, (long long)g->max_batch,
            (long long)g->max_seq);
-    printf("  weights: %.1fM parameters, %.1f MiB in device formats\n", params / 1e6, dev / (1 << 20));
+    char count[32];
+    printf("  weights: %s parameters, %.1f MiB in device formats\n", ttc_count_str(params, count, sizeof count),
+           dev / (1 << 20));
     printf("  activation arena: %.2f MiB (host, lifetime-shared)\n", (double)g->arena_bytes / (1 << 20));
     Diags d = {0};
     HwDevice desc;

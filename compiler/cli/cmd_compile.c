@@ -38,7 +38,7 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
         path = out;
     }
     char producer[256];
-    snprintf(producer, sizeof producer, "ttc %s: compile %s", TTC_VERSION_STRING, o.spec);
+    snprintf(producer, sizeof producer, "ttc %s: compile %s", cli_version(), o.spec);
     TtcPlan plan;
     TtcError err = {0};
     if (compile_plan_of(&f, producer, &plan) != 0) {
@@ -67,7 +67,7 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
 const CliCommand cli_compile = {
     "compile",
     "compile an ArchitectureSpec and hardware overlays into a plan",
-    "SPEC.yaml [--hw HW.yaml]... [--set PATH=VALUE]... [--batch N] [--seq N] [-o OUT]",
+    "SPEC.yaml",
     "--batch and --seq are upper bounds: the plan runs any input up to them.\n"
     "Overlays apply in order, --set last; with no device anywhere the target is wormhole_n150.",
     1,

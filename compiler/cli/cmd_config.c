@@ -221,7 +221,7 @@ int cmd_config(const CliCommand *cmd, const CliArgs *a) {
 const CliCommand cli_config = {
     "config",
     "print every resolved hardware-config field per module, with where it came from",
-    "SPEC.yaml [--hw HW.yaml]... [--set PATH=VALUE]... [--show MODULE_PATH]",
+    "SPEC.yaml",
     "For each module (ops resolving alike are grouped) and each mode, every field's value and its\n"
     "source: FILE:LINE:COL (overlay section), --set, or the built-in default for the device.\n"
     "Precedence, lowest first: built-in < defaults < module type < path glob < exact path; a\n"

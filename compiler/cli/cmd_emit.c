@@ -143,6 +143,16 @@ static int emit_source(const TtcPlan *plan, const CgCOptions *co, const char *ou
     return 0;
 }
 
+/* The mode a program gets when the linker creates it: 0777 less the umask (0755 with the usual
+ * 022). The temp file mkstemp reserved for it is 0600 and the linker keeps an existing file's
+ * mode bits only in part, so the mode is set explicitly. umask() can only be read by setting it:
+ * it is put back at once (ttc runs no other thread while it compiles). */
+static mode_t program_mode(void) {
+    mode_t mask = umask(077);
+    umask(mask);
+    return 0777 & ~mask;
+}
+
 /* Runs argv, waits; returns its exit status, 127 when it could not start (errno in *spawn_err). */
 static int run_compiler(char **argv, int *spawn_err) {
     pid_t pid;
@@ -217,6 +227,13 @@ static int emit_exe(const TtcPlan *plan, CgCOptions *co, const char *out) {
         ttc_print_error(hint, "the C compiler '%s' failed (exit status %d) on the generated file %s", argv[0], status,
                         c_path);
         rc = 2; /* the generated C, or the runtime it links, is ttc's responsibility */
+        goto done;
+    }
+    if (chmod(exe_tmp, program_mode()) != 0) {
+        rc = ttc_print_error("check that the output directory is writable", "cannot make %s executable: %s",
+                             exe_tmp, strerror(errno));
+        unlink(exe_tmp);
+        unlink(c_path);
         goto done;
     }
     if (rename(exe_tmp, out) != 0) {

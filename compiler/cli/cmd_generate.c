@@ -69,8 +69,7 @@ done:
 const CliCommand cli_generate = {
     "generate",
     "generate tokens with a decoder plan (prefill, then decode from the KV cache)",
-    "PLAN (--weights W | --random-weights SEED) --prompt-ids IDS --max-new-tokens N [--temperature T] [--top-k K] "
-    "[--top-p P] [--seed S]",
+    "PLAN (--weights W.safetensors | --random-weights SEED) --prompt-ids IDS --max-new-tokens N",
     "Token ids stream to stdout as they are produced (one line per step when batch > 1); prefill and\n"
     "decode speeds go to stderr. Greedy unless --temperature is given; reproducible for a --seed.",
     1,

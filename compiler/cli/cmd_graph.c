@@ -50,7 +50,7 @@ int cmd_dump_graph(const CliCommand *cmd, const CliArgs *a) {
 const CliCommand cli_dump_graph = {
     "dump-graph",
     "print the IR after any pass, as text or Graphviz DOT",
-    "SPEC.yaml [--hw HW.yaml]... [--after PASS] [--mode prefill|decode] [-o OUT.dot [--collapse]]",
+    "SPEC.yaml",
     "Without -o the deterministic text form goes to stdout; with -o a DOT file is written\n"
     "(modules are clusters; render with `dot -Tsvg OUT.dot -o graph.svg`).",
     1,

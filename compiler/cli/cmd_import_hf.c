@@ -42,7 +42,7 @@ static int cmd_import_hf(const CliCommand *cmd, const CliArgs *a) {
 const CliCommand cli_import_hf = {
     "import-hf",
     "convert a Hugging Face config.json into an ArchitectureSpec",
-    "CONFIG.json [-o SPEC.yaml]",
+    "CONFIG.json",
     "Reads model_type bert (encoder) and llama, mistral, qwen2 (decoders): dimensions, heads and\n"
     "key/value heads, activation, norm eps, RoPE theta and Llama-3 scaling, sliding window, tied\n"
     "embeddings, eos_token_id. Keys that change the math in a way the spec cannot express yet are\n"

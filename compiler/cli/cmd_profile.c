@@ -128,8 +128,7 @@ done:
 const CliCommand cli_profile = {
     "profile",
     "run a plan and report device-estimated and host time per op and module, with bottlenecks and fixes",
-    "PLAN (--weights W | --random-weights SEED) --input-ids IDS [--token-type-ids IDS] [--attention-mask MASK] "
-    "[--decode-steps N] [--repeat N] [--top N] [--trace OUT.json]",
+    "PLAN (--weights W.safetensors | --random-weights SEED) --input-ids IDS",
     "Device times come from the plan's cost estimates (the `cost` pass, at the plan's --batch/--seq/--max-seq\n"
     "bounds); host times are measured per op. Each bottleneck names the overlay key and the --set path to try.",
     1,

@@ -145,7 +145,7 @@ done:
 const CliCommand cli_run = {
     "run",
     "run a plan on the emulated device",
-    "PLAN (--weights W.safetensors | --random-weights SEED) --input-ids IDS [--output OUT.npy] [--check]",
+    "PLAN (--weights W.safetensors | --random-weights SEED) --input-ids IDS",
     "Inputs may be smaller than the plan's --batch/--seq bounds, never larger.",
     1,
     1,

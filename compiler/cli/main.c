@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "plan.h"
+#include "ttc_build_version.h" /* generated at build time: TTC_BUILD_COMMIT */
 
 extern const CliCommand cli_compile, cli_run, cli_generate, cli_dump_graph, cli_passes, cli_check, cli_config;
 extern const CliCommand cli_profile;
@@ -14,6 +15,8 @@ extern const CliCommand cli_import_hf;
 static const CliCommand *const commands[] = {&cli_compile, &cli_run,    &cli_generate, &cli_dump_graph,
                                              &cli_check,   &cli_config, &cli_profile, &cli_import_hf, &cli_passes};
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+const char *cli_version(void) { return TTC_VERSION_STRING " (" TTC_BUILD_COMMIT ")"; }
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -38,7 +41,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(name, "--version") == 0) {
-        printf("ttc %s (plan format %d)\n", TTC_VERSION_STRING, TTC_PLAN_VERSION);
+        printf("ttc %s, plan format %d\n", cli_version(), TTC_PLAN_VERSION);
         return 0;
     }
     for (int i = 0; i < n_commands; i++) {
