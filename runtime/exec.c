@@ -278,19 +278,18 @@ static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
     return TTC_OK;
 }
 
-/* OpenBLAS threads for a step. ttc parallelizes its matmuls itself (matmul_emul.c's pool);
- * OpenBLAS runs the attention blocks, which in a one-token step are matrix-vector products too
- * small to split, and its idle threads busy-wait (sched_yield) after every call, taking the
- * cores from the pool: one thread then. A prompt's attention blocks are worth its default. */
-static void blas_threads_for_step(int64_t tokens_per_sequence) {
-    static int default_threads;
-    if (!default_threads) default_threads = openblas_get_num_threads();
-    int want = tokens_per_sequence == 1 ? 1 : default_threads;
-    if (openblas_get_num_threads() != want) openblas_set_num_threads(want);
+/* OpenBLAS runs on one thread. The bits of its sgemm depend on its thread count (0.3.21: 1, 2,
+ * 3, 4 and 8 threads give as many different results for a 64x128x64 product), and a step's
+ * outputs must not depend on the machine's cores or on OPENBLAS_NUM_THREADS. ttc parallelizes
+ * its matmuls itself (matmul_emul.c's pool, split by output columns: the same bits for any
+ * TTC_THREADS); idle OpenBLAS threads would also busy-wait after every call, taking cores from
+ * that pool. tests/e2e/determinism.sh checks both thread counts. */
+static void blas_one_thread(void) {
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
 }
 
 void ttc_session_begin_step(TtcSession *s, int64_t batch, int64_t seq) {
-    blas_threads_for_step(seq);
+    blas_one_thread();
     memset(&s->bind, 0, sizeof s->bind);
     s->bind.v[TTC_SYM_BATCH] = batch;
     s->bind.v[TTC_SYM_SEQ] = seq;

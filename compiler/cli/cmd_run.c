@@ -146,7 +146,9 @@ const CliCommand cli_run = {
     "run",
     "run a plan on the emulated device",
     "PLAN (--weights W.safetensors | --random-weights SEED) --input-ids IDS",
-    "Inputs may be smaller than the plan's --batch/--seq bounds, never larger.",
+    "Inputs may be smaller than the plan's --batch/--seq bounds, never larger.\n"
+    "TTC_THREADS=N sets the threads the matrix unit's emulation uses (default: the online CPUs, at\n"
+    "most 64); OpenBLAS runs on one. Outputs are bit-identical for any N and from run to run.",
     1,
     1,
     run_opts,
