@@ -144,9 +144,9 @@ static int emit_source(const TtcPlan *plan, const CgCOptions *co, const char *ou
 }
 
 /* The mode a program gets when the linker creates it: 0777 less the umask (0755 with the usual
- * 022). The temp file mkstemp reserved for it is 0600 and the linker keeps an existing file's
- * mode bits only in part, so the mode is set explicitly. umask() can only be read by setting it:
- * it is put back at once (ttc runs no other thread while it compiles). */
+ * 022). The linker writes over the temp file mkstemp reserved (0600) and only adds the execute
+ * bits (0711), so the mode is set explicitly. umask() can only be read by setting it: it is put
+ * back at once (ttc runs no other thread while it compiles). */
 static mode_t program_mode(void) {
     mode_t mask = umask(077);
     umask(mask);
