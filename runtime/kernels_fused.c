@@ -190,12 +190,15 @@ static void attend_block(const TtcAttrs *at, const Attn *d, const float *qh, con
         visible_range(at, d->t, d->t - d->s + i0 + r, &lo, &hi);
         int64_t a0 = lo > j0 ? lo : j0, a1 = hi < j0 + bk ? hi : j0 + bk;
         float mx = -INFINITY;
-        int any = 0;
+        int any = 0, nan_seen = 0;
         for (int64_t j = a0; j < a1; j++)
             if (!keep || keep[j]) {
+                float v = row[j - j0];
                 any = 1;
-                mx = max_nan(mx, row[j - j0]);
+                mx = v > mx ? v : mx;
+                nan_seen |= v != v; /* the plain maximum drops a NaN score */
             }
+        if (nan_seen) mx = NAN;
         /* Nothing visible here, or every visible score is -inf (e^-inf = 0): the row adds nothing
          * to this block's product. `saw` tells the two apart at the end. */
         if (!any || mx == -INFINITY) {

@@ -258,21 +258,34 @@ static inline LOOP void rmsnorm_loop(float *y, const float *x, const float *gamm
 
 /* ---- softmax ---- */
 
-/* The larger of m and v, NaN if either is: `v > m ? v : m` (like fmaxf) would drop a NaN v, and
- * a row holding a NaN must come out NaN, as its exact softmax does. Two compares and a blend;
- * once m is NaN every later compare is false and it stays NaN. */
-static inline LOOP float max_nan(float m, float v) { return sel(mask_if((v > m) | (v != v)), v, m); }
-
+/* The row maximum, NaN when the row holds a NaN: `x > m ? x : m` (like fmaxf) alone drops a
+ * NaN, and a row holding one must come out NaN, as its exact softmax does. The plain maximum
+ * keeps its vector max instruction; the NaN test is one compare and an or per value beside it,
+ * and decides only at the end. */
 static inline LOOP float max_of(const float *x, int64_t n) {
     float acc[BLOCK];
-    for (int j = 0; j < BLOCK; j++) acc[j] = -INFINITY;
+    uint32_t has_nan[BLOCK];
+    for (int j = 0; j < BLOCK; j++) {
+        acc[j] = -INFINITY;
+        has_nan[j] = 0;
+    }
     int64_t i = 0;
     for (; i + BLOCK <= n; i += BLOCK)
-        for (int j = 0; j < BLOCK; j++) acc[j] = max_nan(acc[j], x[i + j]);
+        for (int j = 0; j < BLOCK; j++) {
+            acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
+            has_nan[j] |= mask_if(x[i + j] != x[i + j]);
+        }
     float m = -INFINITY;
-    for (; i < n; i++) m = max_nan(m, x[i]);
-    for (int j = 0; j < BLOCK; j++) m = max_nan(m, acc[j]);
-    return m;
+    uint32_t any_nan = 0;
+    for (; i < n; i++) {
+        m = x[i] > m ? x[i] : m;
+        any_nan |= mask_if(x[i] != x[i]);
+    }
+    for (int j = 0; j < BLOCK; j++) {
+        m = acc[j] > m ? acc[j] : m;
+        any_nan |= has_nan[j];
+    }
+    return sel(any_nan, NAN, m);
 }
 
 /* y = keep ? x : -FLT_MAX (the score of a hidden key, see rt_vec_softmax_row) */
