@@ -67,7 +67,8 @@ static void index_text(const RtTensor *v, int64_t at, char *buf, size_t n) {
         at /= dim;
     }
     size_t k = (size_t)snprintf(buf, n, "[");
-    for (int i = 0; i < v->rank && k < n; i++) k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "", (long long)idx[i]);
+    for (int i = 0; i < v->rank && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "", (long long)idx[i]);
     if (k < n) snprintf(buf + k, n - k, "]");
 }
 
@@ -136,7 +137,8 @@ void ttc_op_inputs_text(TtcSession *s, int k, int scan_activations, char *buf, s
         char where[96], part[TTC_NAME_MAX];
         const char *kind = value_kind(value_at(s, t, &v, at)), *name = d->name;
         int64_t width = v.rank >= 2 ? rt_tensor_elems(&v) / v.dims[0] : 1, row = at / width;
-        if (d->kind == TTC_TENSOR_WEIGHT && d->shard_chips <= 0 && v.rank == 2 && fused_part(d->name, &row, part, sizeof part)) {
+        if (d->kind == TTC_TENSOR_WEIGHT && d->shard_chips <= 0 && v.rank == 2 &&
+            fused_part(d->name, &row, part, sizeof part)) {
             name = part; /* the checkpoint's own tensor, and the index within it */
             at = row * width + at % width;
         }

@@ -175,7 +175,8 @@ static void cli_checks(TtcModel *m, const char *weight, int decoder) {
     remove(npy);
     CU_ASSERT_FATAL(ttc_plan_write(&m->plan, plan, &err) == TTC_OK);
     char args[3072], out[16384];
-    snprintf(args, sizeof args, "run %s --weights %s --input-ids 1,2,3,4 --nan-check --output %s", plan, weights_path, npy);
+    snprintf(args, sizeof args, "run %s --weights %s --input-ids 1,2,3,4 --nan-check --output %s", plan, weights_path,
+             npy);
     CU_ASSERT_EQUAL(run_ttc(args, out, sizeof out), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "error: module 'layer_0."));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, weight));

@@ -229,9 +229,8 @@ static void test_softmax(void) {
     for (int variant = 0; variant < 4; variant++) {
         TtcAttrs at = {.heads = HQ, .causal = variant & 1, .has_mask = (variant & 2) != 0};
         RtTensor in[2] = {ten(x, 4, sd), ten(mask, 2, md)};
-        Case c = make_case(variant == 0 ? "softmax" : variant == 1 ? "softmax-causal" : variant == 2 ? "softmax-mask"
-                                                                                                 : "softmax-causal-mask",
-                           TTC_OP_SOFTMAX, at, at.has_mask ? 2 : 1, in, ten(NULL, 4, sd));
+        static const char *const labels[4] = {"softmax", "softmax-causal", "softmax-mask", "softmax-causal-mask"};
+        Case c = make_case(labels[variant], TTC_OP_SOFTMAX, at, at.has_mask ? 2 : 1, in, ten(NULL, 4, sd));
         c.is_int[1] = 1;
         check_case_nonvacuous(&c);
     }
@@ -307,6 +306,29 @@ static void test_rope(void) {
     free(x);
 }
 
+/* The KV write copies rows into the cache in place (its output is the cache's view), so it is
+ * checked directly: both kernels put the NaN and the inf where the new rows had them. */
+static void test_kv_update(void) {
+    int64_t nd[3] = {1, 2, 6}, cd[3] = {1, 5, 4}, od[3] = {1, 3, 4};
+    float fresh[12];
+    for (int i = 0; i < 12; i++) fresh[i] = (float)i;
+    fresh[2] = NAN;           /* row 0, column 2: cache feature 1 */
+    fresh[6 + 4] = -INFINITY; /* row 1, column 4: cache feature 3 */
+    for (int k = 0; k < 2; k++) {
+        float cache[20] = {0};
+        TtcOpDesc op = {.kind = TTC_OP_KV_UPDATE};
+        op.attrs.k_col = 1;
+        TtcError err = {0};
+        RtOpArgs a = {.op = &op, .n_in = 2, .err = &err};
+        a.in[0] = ten(fresh, 3, nd);
+        a.in[1] = ten(cache, 3, cd);
+        a.out = ten(cache, 3, od);
+        CU_ASSERT_EQUAL_FATAL((k ? rt_ref_kernels : rt_fast_kernels)[TTC_OP_KV_UPDATE](&a), TTC_OK);
+        for (int i = 0; i < 20; i++) CU_ASSERT_EQUAL(!isfinite(cache[i]), i == 4 + 1 || i == 8 + 3);
+        CU_ASSERT(isnan(cache[5]) && cache[11] == -INFINITY);
+    }
+}
+
 static void test_gathers(void) {
     int64_t id_dims[2] = {2, 3}, tdims[2] = {10, 6}, odims[3] = {2, 3, 6};
     int32_t ids[6] = {4, 0, 9, 4, 4, 2};
@@ -357,6 +379,7 @@ static CU_TestInfo kernel_tests[] = {
     {"fused attention (flash)", test_attention},
     {"linear epilogues", test_epilogues},
     {"rope", test_rope},
+    {"kv_update", test_kv_update},
     {"embedding and first_token", test_gathers},
     {"all_reduce and all_gather", test_collectives},
     CU_TEST_INFO_NULL,

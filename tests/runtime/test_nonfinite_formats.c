@@ -137,7 +137,7 @@ static void test_matmul_emul(void) {
     int cases = 0, bad = 0;
     for (int f = 0; f < 4; f++)
         for (int fid = TTC_FIDELITY_LOFI; fid <= TTC_FIDELITY_HIFI4; fid++)
-            for (int acc = 0; acc < 2; acc++)
+            for (int acc = 0; acc < 3; acc++) /* bf16 destination nearest-even, fp32, bf16 truncating */
                 for (int where = 0; where < 3; where++)
                     for (int s = 0; s < 3; s++) {
                         memcpy(w, w0, N * K * sizeof *w);
@@ -147,9 +147,10 @@ static void test_matmul_emul(void) {
                         target[at] = specials[s];
                         ref_linear(x, w, bias, M, N, K, ref);
                         ttc_round_matmul_weight(w, N, K, fmts[f]);
-                        RtMatmulMode mode = {.fidelity = (TtcFidelity)fid, .fp32_acc = acc,
-                                             .dest_round = RT_DEST_NEAREST_EVEN};
-                        RtMatmulWeights *pw = rt_matmul_prepare(w, N, K, rt_matmul_parts_needed(mode.fidelity, acc));
+                        RtMatmulMode mode = {.fidelity = (TtcFidelity)fid, .fp32_acc = acc == 1,
+                                             .dest_round = acc == 2 ? RT_DEST_TRUNCATE : RT_DEST_NEAREST_EVEN};
+                        unsigned parts = rt_matmul_parts_needed(mode.fidelity, mode.fp32_acc);
+                        RtMatmulWeights *pw = rt_matmul_prepare(w, N, K, parts);
                         CU_ASSERT_FATAL(pw != NULL);
                         CU_ASSERT_EQUAL_FATAL(rt_matmul_emul(x, M, pw, bias, &mode, got), TTC_OK);
                         free(pw);
@@ -158,9 +159,9 @@ static void test_matmul_emul(void) {
                             nonfinite += !isfinite(ref[i]);
                             if (!isfinite(ref[i]) != !isfinite(got[i]) || (isnan(ref[i]) && !isnan(got[i]))) {
                                 if (bad++ < 5)
-                                    fprintf(stderr, "  fmt %d fidelity %d fp32_acc %d, special %d in %s: out %d is %g, "
-                                            "the reference's %g\n", f, fid, acc, s, where == 0 ? "x" : where == 1 ? "w" : "bias",
-                                            i, (double)got[i], (double)ref[i]);
+                                    fprintf(stderr, "  fmt %d fidelity %d destination %d, special %d in input %d: "
+                                            "out %d is %g, the reference's %g\n", f, fid, acc, s, where, i,
+                                            (double)got[i], (double)ref[i]);
                             }
                         }
                         CU_ASSERT(nonfinite > 0);
@@ -168,7 +169,7 @@ static void test_matmul_emul(void) {
                         cases++;
                     }
     CU_ASSERT_EQUAL(bad, 0);
-    CU_ASSERT_EQUAL(cases, 4 * 4 * 2 * 3 * 3);
+    CU_ASSERT_EQUAL(cases, 4 * 4 * 3 * 3 * 3);
     free(x);
     free(w0);
     free(w);
