@@ -169,9 +169,12 @@ TtcStatus ttc_op_output_check(TtcSession *s, int k, int scan_activations, TtcErr
     ttc_fail(err, TTC_E_USER, "module '%s' (%s): op %s output holds %s at %s of %s; %s", op->path, mode,
              ttc_op_name(op->kind), value_kind(value_at(s, op->out, &v, at)), where, dims, inputs);
     if (strstr(inputs, "weight '"))
-        ttc_hint(err, "the weights hold a non-finite value: check or re-export the checkpoint");
+        ttc_hint(err, "the weights hold a non-finite value%s: check or re-export the checkpoint",
+                 s->opt.reference ? "" : " (in the checkpoint, or after conversion to the device format)");
     else if (strstr(inputs, "holds"))
         ttc_hint(err, "an earlier op produced it; that op is the one to look at");
+    else if (s->opt.reference)
+        ttc_hint(err, "this op overflows fp32 on finite inputs: the weights or inputs are out of range");
     else
         ttc_hint(err, "this op overflowed on finite inputs: try --set %.*s.activation_dtype=fp32 and recompile, or "
                  "compare with the fp32 reference path (ttc run --check)",

@@ -20,8 +20,11 @@
 
 enum { SEQ = 8 };
 
+/* The value build() writes into the poisoned weight: NaN unless a test asks otherwise. */
+static float poison_value = NAN;
+
 /* Writes the twin's fp32 weights to `name` with w[at] of the first weight whose name holds
- * `poison` set to NaN; *poisoned gets that weight's file name. */
+ * `poison` set to poison_value; *poisoned gets that weight's file name. */
 static const char *weights_with_nan(TtcModel *twin, const char *name, const char *poison, int64_t at, char *poisoned) {
     TtcError err = {0};
     CU_ASSERT_FATAL(ttc_model_random_weights(twin, 11, 1, &err) == TTC_OK);
@@ -45,7 +48,7 @@ static const char *weights_with_nan(TtcModel *twin, const char *name, const char
             char *part = names[n] = malloc(TTC_NAME_MAX);
             snprintf(part, TTC_NAME_MAX, "%.*s", (int)(has_rows ? colon - p : (long)len), p);
             if (!done && strstr(part, poison)) {
-                w[at] = NAN;
+                w[at] = poison_value;
                 snprintf(poisoned, TTC_NAME_MAX, "%s", part);
                 done = 1;
             }
@@ -214,6 +217,36 @@ static void test_bert(void) {
     ttc_model_close(&m);
 }
 
+/* A finite weight that the reference path overflows with (FLT_MAX times an activation above 1)
+ * and the device's bf16 turns into +inf already at load: the reference names the op with
+ * "inputs were finite", the emulated path names the weight as +inf. */
+static void test_overflow(void) {
+    TtcModel m;
+    char poisoned[TTC_NAME_MAX];
+    poison_value = 3.4028235e38f;
+    build(&m, "tiny-bert.yaml", "attention.self.key.weight", 5, poisoned);
+    poison_value = NAN;
+    int32_t ids[SEQ] = {1, 2, 3, 4, 5, 6, 7, 8};
+    TtcInputs in = {ids, NULL, NULL, 1, SEQ};
+    TtcSession s;
+    TtcError err = {0};
+    TtcRunOptions ref = {.reference = 1, .nan_check = 1}, emu = {.nan_check = 1};
+    CU_ASSERT_FATAL(ttc_session_init(&s, &m, &ref, &err) == TTC_OK);
+    CU_ASSERT_EQUAL(ttc_forward(&s, &in, &err), TTC_E_USER);
+    printf("\n  reference --nan-check: %s\n    hint: %s", err.msg, err.hint);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "module 'layer_0.attention.qkv' (prefill): op linear output holds +inf"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "inputs were finite"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.hint, "overflows fp32"));
+    ttc_session_free(&s);
+    ttc_error_clear(&err);
+    CU_ASSERT_FATAL(ttc_session_init(&s, &m, &emu, &err) == TTC_OK);
+    CU_ASSERT_EQUAL(ttc_forward(&s, &in, &err), TTC_E_USER);
+    printf("\n  emulated --nan-check: %s", err.msg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "encoder.layer.0.attention.self.key.weight', holds +inf at [0, 5]"));
+    ttc_session_free(&s);
+    ttc_model_close(&m);
+}
+
 static void test_llama(void) {
     TtcModel m;
     char poisoned[TTC_NAME_MAX];
@@ -245,6 +278,7 @@ static void test_llama(void) {
 static CU_TestInfo tests[] = {
     {"tiny-bert with one NaN weight", test_bert},
     {"tiny-llama with one NaN weight", test_llama},
+    {"tiny-bert with one weight at FLT_MAX", test_overflow},
     CU_TEST_INFO_NULL,
 };
 
