@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nonfinite.h"
 #include "numerics.h"
 #include "weight_prep.h"
 #include "ttc_runtime.h"
@@ -273,6 +274,7 @@ static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
         if (!s->opt.reference && op->cfg.act_dtype != TTC_F32 && op->kind != TTC_OP_KV_UPDATE)
             ttc_round_to_dtype(a.out.data, rt_tensor_elems(&a.out), a.out.dims[a.out.rank - 1],
                                (TtcDType)op->cfg.act_dtype);
+        if (s->opt.nan_check && ttc_op_output_check(s, k, s->opt.keep_all, err) != TTC_OK) return err->status;
         if (s->opt.on_op) s->opt.on_op(s->opt.user, k, &a.out, ttc_now_ms() - t0);
     }
     return TTC_OK;

@@ -1,6 +1,8 @@
 /* generate.c: prefill, then decode token by token (generate.h). */
 #include "generate.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,13 +44,32 @@ void ttc_generate_print(void *user, int64_t step, const int32_t *tokens, int64_t
     fflush(f);
 }
 
-/* Picks each sequence's next token from the last position of the logits [B, S, V]. */
-static TtcStatus next_tokens(TtcSession *s, TtcSampler *smp, int32_t *next, TtcError *err) {
+/* A row of logits holding NaN or infinity: a user error (a broken checkpoint is the usual
+ * cause), naming the step, the sequence and the token id, never a token picked from garbage. */
+static TtcStatus nonfinite_logits(const float *row, int64_t b, int64_t id, int64_t step, TtcError *err) {
+    char when[48];
+    if (step == 0)
+        snprintf(when, sizeof when, "after the prefill");
+    else
+        snprintf(when, sizeof when, "after decode step %lld", (long long)step);
+    ttc_fail(err, TTC_E_USER, "%s the logits of sequence %lld hold %s at token id %lld; no token can be chosen", when,
+             (long long)b, isnan(row[id]) ? "NaN" : row[id] > 0 ? "+inf" : "-inf", (long long)id);
+    ttc_hint(err, "a weight or an op produced a non-finite value: run again with --nan-check to name the first op "
+             "whose output holds one");
+    return TTC_E_USER;
+}
+
+/* Picks each sequence's next token from the last position of the logits [B, S, V]; `step` is 0
+ * for the prefill, then the decode step's number (for the error). */
+static TtcStatus next_tokens(TtcSession *s, TtcSampler *smp, int32_t *next, int64_t step, TtcError *err) {
     RtTensor t;
     const float *logits = ttc_session_output(s, TTC_ROLE_LOGITS, &t);
     int64_t B = t.dims[0], S = t.dims[1], V = t.dims[2];
     for (int64_t b = 0; b < B; b++) {
-        next[b] = ttc_sample(smp, logits + (b * S + S - 1) * V, V);
+        const float *row = logits + (b * S + S - 1) * V;
+        int64_t bad = ttc_logits_first_nonfinite(row, V);
+        if (bad >= 0) return nonfinite_logits(row, b, bad, step, err);
+        next[b] = ttc_sample(smp, row, V);
         if (next[b] < 0) return ttc_fail(err, TTC_E_INTERNAL, "out of memory while sampling");
     }
     return TTC_OK;
@@ -78,7 +99,7 @@ TtcStatus ttc_generate(TtcSession *s, const TtcGenerateSteps *steps, const TtcIn
     }
     double t1 = ttc_now_ms();
     rc = run_prefill(s, steps, prompt, err);
-    if (rc == TTC_OK) rc = next_tokens(s, smp, next, err);
+    if (rc == TTC_OK) rc = next_tokens(s, smp, next, 0, err);
     if (rc != TTC_OK) goto out;
     stats->prefill_ms = ttc_now_ms() - t1;
     double t2 = ttc_now_ms();
@@ -92,7 +113,7 @@ TtcStatus ttc_generate(TtcSession *s, const TtcGenerateSteps *steps, const TtcIn
         stats->steps++;
         if (!live || step + 1 == max_new) break;
         rc = run_decode(s, steps, next, err);
-        if (rc == TTC_OK) rc = next_tokens(s, smp, next, err);
+        if (rc == TTC_OK) rc = next_tokens(s, smp, next, step + 1, err);
         if (rc != TTC_OK) break;
     }
     if (on_step) on_step(user, stats->steps, NULL, B);

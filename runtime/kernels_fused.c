@@ -165,8 +165,13 @@ typedef struct Scratch {
     float *acc;   /* unnormalized context [BQ, D] */
     float *m;     /* running row maxima */
     double *l;    /* running row sums */
-    float *mean;  /* the uniform average of v (rows that see no key) */
+    float *mean;  /* the uniform average of v (rows that see no key), then a row for poison_skipped_keys */
+    unsigned char *saw; /* per row: saw a visible key (whose scores may all have been -inf) */
 } Scratch;
+
+/* The larger of m and v, NaN when either is. `v > m ? v : m` drops a NaN score, and the row
+ * then comes out finite where its exact softmax is NaN: a broken weight would look fine. */
+static inline float max_nan(float m, float v) { return v > m || v != v ? v : m; }
 
 /* Folds key block [j0, j0+bk) into query rows i0..i0+bq-1 of one head. */
 static void attend_block(const TtcAttrs *at, const Attn *d, const float *qh, const float *kh, const float *vh,
@@ -185,17 +190,23 @@ static void attend_block(const TtcAttrs *at, const Attn *d, const float *qh, con
         visible_range(at, d->t, d->t - d->s + i0 + r, &lo, &hi);
         int64_t a0 = lo > j0 ? lo : j0, a1 = hi < j0 + bk ? hi : j0 + bk;
         float mx = -INFINITY;
-        int any = 0;
+        int any = 0, nan_seen = 0;
         for (int64_t j = a0; j < a1; j++)
             if (!keep || keep[j]) {
+                float v = row[j - j0];
                 any = 1;
-                if (row[j - j0] > mx) mx = row[j - j0];
+                mx = v > mx ? v : mx;
+                nan_seen |= v != v; /* the plain maximum drops a NaN score */
             }
-        if (!any) { /* nothing visible here: the row adds nothing to this block's product */
+        if (nan_seen) mx = NAN;
+        /* Nothing visible here, or every visible score is -inf (e^-inf = 0): the row adds nothing
+         * to this block's product. `saw` tells the two apart at the end. */
+        if (!any || mx == -INFINITY) {
+            w->saw[r] |= (unsigned char)any;
             memset(row, 0, (size_t)bk * sizeof *row);
             continue;
         }
-        float m_new = mx > w->m[r] ? mx : w->m[r];
+        float m_new = max_nan(w->m[r], mx);
         for (int64_t j = 0; j < bk; j++) {
             int64_t jj = j0 + j;
             row[j] = (jj >= a0 && jj < a1 && (!keep || keep[jj])) ? row[j] - m_new : -INFINITY;
@@ -217,12 +228,42 @@ static void attend_block(const TtcAttrs *at, const Attn *d, const float *qh, con
                     vh + j0 * d->wv, (int)d->wv, 1.0f, w->acc, (int)d->d);
 }
 
+/* Adds 0 * v[j][e] over value rows [j0, j1) into z[e]: z stays +0 where every value is finite
+ * and turns NaN where one is NaN or infinite. A multiply-add per value, no branch. */
+static void zero_weighted_sum(const Attn *d, const float *vh, int64_t j0, int64_t j1, float *z) {
+    for (int64_t j = j0; j < j1; j++)
+        for (int64_t e = 0; e < d->d; e++) z[e] += 0.0f * vh[j * d->wv + e];
+}
+
+/* Keys no query of the block can see are skipped, but the unfused path (and PyTorch's masked
+ * softmax, and the reference) multiply their value rows by a probability of 0, and 0 * NaN or
+ * 0 * inf is NaN: a non-finite value in a hidden key's row makes that column NaN in every row.
+ * The same here, so a broken value is never hidden behind the causal mask. Keys after the block
+ * (causal) are scanned in every step; keys before a sliding window only in prompts: in a
+ * one-token step every row before the window was visible to the query that wrote it, so a
+ * non-finite value there has already surfaced in that step's output. */
+static void poison_skipped_keys(const Attn *d, const float *vh, int64_t i0, int64_t bq, int64_t lo, int64_t hi,
+                                float *oh, Scratch *w) {
+    if (hi >= d->t && (lo == 0 || d->s == 1)) return;
+    float *z = w->mean + d->d; /* the scratch keeps a second row of D floats for this */
+    memset(z, 0, (size_t)d->d * sizeof *z);
+    if (d->s > 1) zero_weighted_sum(d, vh, 0, lo, z);
+    zero_weighted_sum(d, vh, hi, d->t, z);
+    int bad = 0;
+    for (int64_t e = 0; e < d->d; e++) bad |= z[e] != 0.0f;
+    if (!bad) return;
+    for (int64_t r = 0; r < bq; r++)
+        for (int64_t e = 0; e < d->d; e++)
+            if (z[e] != 0.0f) oh[(i0 + r) * d->wo + e] = z[e];
+}
+
 /* Query rows i0..i0+bq-1 of one head, written to oh (row stride wo). */
 static void attend_rows(const TtcAttrs *at, const Attn *d, const float *qh, const float *kh, const float *vh,
                         const int32_t *keep, int64_t i0, int64_t bq, float *oh, Scratch *w, int *have_mean) {
     for (int64_t r = 0; r < bq; r++) {
         w->m[r] = -INFINITY;
         w->l[r] = 0.0;
+        w->saw[r] = 0;
     }
     memset(w->acc, 0, (size_t)(bq * d->d) * sizeof *w->acc);
     int64_t lo, hi_first, lo_last, hi;
@@ -232,11 +273,17 @@ static void attend_rows(const TtcAttrs *at, const Attn *d, const float *qh, cons
         int64_t bk = hi - j0 < RT_ATTN_BLOCK_K ? hi - j0 : RT_ATTN_BLOCK_K;
         attend_block(at, d, qh, kh, vh, keep, i0, bq, j0, bk, w);
     }
+    /* A row's sum is 0 only when it saw no key (its largest score contributes e^0 = 1); NaN
+     * when a score was NaN or +inf, and then the row must come out NaN, not uniform. */
     for (int64_t r = 0; r < bq; r++) {
         float *out = oh + (i0 + r) * d->wo;
-        if (w->l[r] > 0.0) {
+        if (w->l[r] != 0.0) {
             float inv = (float)(1.0 / w->l[r]);
             for (int64_t e = 0; e < d->d; e++) out[e] = w->acc[r * d->d + e] * inv;
+            continue;
+        }
+        if (w->saw[r]) { /* every visible score was -inf: 0 / 0, NaN as in the reference */
+            for (int64_t e = 0; e < d->d; e++) out[e] = NAN;
             continue;
         }
         if (!*have_mean) { /* a row that sees no key: uniform over all T, as the unfused softmax */
@@ -249,6 +296,7 @@ static void attend_rows(const TtcAttrs *at, const Attn *d, const float *qh, cons
         }
         memcpy(out, w->mean, (size_t)d->d * sizeof *out);
     }
+    poison_skipped_keys(d, vh, i0, bq, lo, hi, oh, w);
 }
 
 TtcStatus fast_ATTENTION(const RtOpArgs *a) {
@@ -262,8 +310,9 @@ TtcStatus fast_ATTENTION(const RtOpArgs *a) {
     w.acc = malloc((size_t)(RT_ATTN_BLOCK_Q * d.d) * sizeof *w.acc);
     w.m = malloc(RT_ATTN_BLOCK_Q * sizeof *w.m);
     w.l = malloc(RT_ATTN_BLOCK_Q * sizeof *w.l);
-    w.mean = malloc((size_t)d.d * sizeof *w.mean);
-    if (!w.sc || !w.acc || !w.m || !w.l || !w.mean) {
+    w.mean = malloc((size_t)(2 * d.d) * sizeof *w.mean); /* the mean row, then poison_skipped_keys's */
+    w.saw = malloc(RT_ATTN_BLOCK_Q * sizeof *w.saw);
+    if (!w.sc || !w.acc || !w.m || !w.l || !w.mean || !w.saw) {
         st = rt_op_fail(a, TTC_E_INTERNAL, "out of memory for the attention blocks");
         goto done;
     }
@@ -290,6 +339,7 @@ done:
     free(w.m);
     free(w.l);
     free(w.mean);
+    free(w.saw);
     return st;
 }
 
@@ -314,7 +364,8 @@ TtcStatus ref_ATTENTION(const RtOpArgs *a) {
             for (int64_t i = 0; i < d.s; i++) {
                 const float *qi = q + (n * d.s + i) * d.wq + d.q_col + h * d.d;
                 int64_t pos = d.t - d.s + i;
-                double max = -INFINITY, sum = 0.0;
+                double max = -INFINITY, sum = 0.0, visible_max = -INFINITY;
+                int any_visible = 0;
                 for (int64_t j = 0; j < d.t; j++) {
                     int visible = (!keep || keep[j]) && !(at->causal && j > pos) &&
                                   !(at->window > 0 && j <= pos - at->window);
@@ -322,7 +373,13 @@ TtcStatus ref_ATTENTION(const RtOpArgs *a) {
                     for (int64_t e = 0; e < d.d; e++) acc += (double)qi[e] * kh[j * d.wk + e];
                     p[j] = visible ? at->scale * acc : -FLT_MAX;
                     if (p[j] > max) max = p[j];
+                    any_visible |= visible;
+                    if (visible && p[j] > visible_max) visible_max = p[j];
                 }
+                /* Every visible score -inf: the softmax over the visible keys is 0 / 0. The
+                 * -FLT_MAX of the hidden keys would otherwise win and spread the row over them,
+                 * a finite answer that hides the infinity (as the unfused softmax, below). */
+                if (any_visible && visible_max == -INFINITY) max = NAN;
                 for (int64_t j = 0; j < d.t; j++) sum += p[j] = exp(p[j] - max);
                 for (int64_t e = 0; e < d.d; e++) {
                     double acc = 0.0;

@@ -244,11 +244,19 @@ static TtcStatus ref_SOFTMAX(const RtOpArgs *a) {
             for (int64_t i = 0; i < d.s; i++) {
                 int64_t row = ((b * d.hq + h) * d.s + i) * d.t;
                 int64_t pos = d.t - d.s + i;
-                double max = -INFINITY;
+                double max = -INFINITY, visible_max = -INFINITY;
+                int any_visible = 0;
                 for (int64_t j = 0; j < d.t; j++) {
-                    double v = key_visible(at, mask, b, d.t, pos, j) ? x[row + j] : -FLT_MAX;
+                    int visible = key_visible(at, mask, b, d.t, pos, j);
+                    double v = visible ? x[row + j] : -FLT_MAX;
                     if (v > max) max = v;
+                    any_visible |= visible;
+                    if (visible && v > visible_max) visible_max = v;
                 }
+                /* Every visible score -inf: the softmax over the visible keys is 0 / 0, NaN (as
+                 * PyTorch's softmax of an all -inf row). Without this the -FLT_MAX of the hidden
+                 * keys would win and spread the row over them: a finite answer hiding the inf. */
+                if (any_visible && visible_max == -INFINITY) max = NAN;
                 double sum = 0.0;
                 for (int64_t j = 0; j < d.t; j++) {
                     double v = key_visible(at, mask, b, d.t, pos, j) ? x[row + j] : -FLT_MAX;

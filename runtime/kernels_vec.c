@@ -258,16 +258,34 @@ static inline LOOP void rmsnorm_loop(float *y, const float *x, const float *gamm
 
 /* ---- softmax ---- */
 
+/* The row maximum, NaN when the row holds a NaN: `x > m ? x : m` (like fmaxf) alone drops a
+ * NaN, and a row holding one must come out NaN, as its exact softmax does. The plain maximum
+ * keeps its vector max instruction; the NaN test is one compare and an or per value beside it,
+ * and decides only at the end. */
 static inline LOOP float max_of(const float *x, int64_t n) {
     float acc[BLOCK];
-    for (int j = 0; j < BLOCK; j++) acc[j] = -INFINITY;
+    uint32_t has_nan[BLOCK];
+    for (int j = 0; j < BLOCK; j++) {
+        acc[j] = -INFINITY;
+        has_nan[j] = 0;
+    }
     int64_t i = 0;
     for (; i + BLOCK <= n; i += BLOCK)
-        for (int j = 0; j < BLOCK; j++) acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
+        for (int j = 0; j < BLOCK; j++) {
+            acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
+            has_nan[j] |= mask_if(x[i + j] != x[i + j]);
+        }
     float m = -INFINITY;
-    for (; i < n; i++) m = x[i] > m ? x[i] : m;
-    for (int j = 0; j < BLOCK; j++) m = acc[j] > m ? acc[j] : m;
-    return m;
+    uint32_t any_nan = 0;
+    for (; i < n; i++) {
+        m = x[i] > m ? x[i] : m;
+        any_nan |= mask_if(x[i] != x[i]);
+    }
+    for (int j = 0; j < BLOCK; j++) {
+        m = acc[j] > m ? acc[j] : m;
+        any_nan |= has_nan[j];
+    }
+    return sel(any_nan, NAN, m);
 }
 
 /* y = keep ? x : -FLT_MAX (the score of a hidden key, see rt_vec_softmax_row) */
@@ -309,6 +327,19 @@ static inline LOOP void scale_by(float *y, int64_t n, float c) {
     for (; i < n; i++) y[i] *= c;
 }
 
+/* Whether keys [lo, hi) hold a visible one and every visible score is -inf: the softmax is then
+ * 0 / 0, NaN (the reference's rule), not the uniform row of "nothing visible". Only asked on
+ * the rare path where the row's maximum is -FLT_MAX. */
+static inline LOOP int all_neg_inf(const float *x, int64_t lo, int64_t hi, const int32_t *keep) {
+    int any = 0;
+    for (int64_t j = lo; j < hi; j++)
+        if (!keep || keep[j]) {
+            if (x[j] != -INFINITY) return 0;
+            any = 1;
+        }
+    return any;
+}
+
 /* Hidden keys inside [lo, hi) take the score -FLT_MAX: e^(-FLT_MAX - max) is 0 for any real max,
  * and when every key is hidden the max itself is -FLT_MAX and the row turns uniform, which is
  * what Hugging Face's additive finfo.min mask gives (score + finfo.min rounds to finfo.min for
@@ -323,12 +354,21 @@ static inline LOOP void softmax_loop(float *y, const float *x, int64_t t, int64_
         src = y + lo;
     }
     float m = n > 0 ? max_of(src, n) : -FLT_MAX;
-    if (m == -FLT_MAX) { /* nothing visible */
-        for (int64_t j = 0; j < t; j++) y[j] = 1.0f / (float)t;
+    if (m == -FLT_MAX) { /* nothing visible, or only -FLT_MAX and -inf scores: see all_neg_inf */
+        float u = all_neg_inf(x, lo, hi, keep) ? NAN : 1.0f / (float)t;
+        for (int64_t j = 0; j < t; j++) y[j] = u;
         return;
     }
     double s = exp_shifted(y + lo, src, n, m);
-    scale_by(y + lo, n, (float)(1.0 / s));
+    float inv = (float)(1.0 / s);
+    scale_by(y + lo, n, inv);
+    /* A NaN row (a NaN or +inf score, or every score -inf) is NaN everywhere, as in the
+     * reference, where the keys outside [lo, hi) get e^(-FLT_MAX - max) / NaN. */
+    if (inv != inv) {
+        for (int64_t j = 0; j < lo; j++) y[j] = inv;
+        for (int64_t j = hi; j < t; j++) y[j] = inv;
+        return;
+    }
     if (lo > 0) memset(y, 0, (size_t)lo * sizeof *y);
     if (hi < t) memset(y + hi, 0, (size_t)(t - hi) * sizeof *y);
 }

@@ -88,7 +88,22 @@ void ttc_bf16_round_buffer(float *x, int64_t n) {
     bf16_round_portable(x, n);
 }
 
-/* ---- bfp8_b / bfp4_b ---- */
+/* ---- bfp8_b / bfp4_b ----
+ *
+ * Non-finite values. DEVICE.md §3 step 2 takes the shared exponent as the largest raw exponent
+ * field, and NaN and infinity have the largest there is, 255: a block holding one gets E = 255,
+ * and (steps 3-4) its finite values are shifted right by 255 minus their own exponent, which
+ * flushes every ordinary value to 0. That is what the document says and what we do: the block's
+ * finite neighbours are lost, as on the device, but not silently, because the non-finite value
+ * itself survives and reaches the op's output. DEVICE.md is silent on how NaN and infinity are
+ * told apart under E = 255, so we choose what keeps them visible and decodes exactly:
+ *   - an infinity has mantissa 1.000..., so it rounds to magnitude 2^(W-1), whose value
+ *     2^(W-1) * 2^(255-127-(W-1)) = 2^128 is +-inf in fp32 (no special case needed);
+ *   - a NaN gets the largest magnitude, 2^W - 1, and under E = 255 any magnitude above 2^(W-1)
+ *     decodes to a quiet NaN with the datum's sign (rounding its payload could otherwise land
+ *     on 2^(W-1) and turn the NaN into an infinity).
+ * A finite value just below 2^128 that rounds up to 2^(W-1) decodes as infinity: IEEE overflow,
+ * as rounding it to bf16 does. */
 
 int ttc_bfp_magnitude_bits(TtcDType fmt) { return fmt == TTC_BFP8 ? 7 : fmt == TTC_BFP4 ? 3 : 0; }
 
@@ -117,6 +132,7 @@ uint8_t ttc_bfp_shared_exp(const float *x, int n, int64_t stride) {
 static inline uint32_t bfp_magnitude(uint32_t u, uint32_t e, int w, TtcBfpRounding r) {
     uint32_t own = raw_exp(u);
     if (own == 0) return 0; /* zeros and denormals */
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (1u << w) - 1u; /* NaN (see "Non-finite values") */
     uint32_t man = 0x00800000u | (u & 0x007FFFFFu);
     uint32_t diff = e > own ? e - own : 0;
     man = diff >= 24 ? 0 : man >> diff; /* man < 2^24: a shift by 24 or more leaves nothing */
@@ -151,6 +167,8 @@ float ttc_bfp_datum_value(uint8_t datum, uint8_t e, TtcDType fmt) {
     int w = ttc_bfp_magnitude_bits(fmt);
     if (w == 0) return 0.0f;
     uint32_t mag = datum & ((1u << w) - 1u);
+    if (e == 0xFFu && mag > (1u << (w - 1))) /* a NaN (see "Non-finite values") */
+        return ttc_bits_f32(0x7FC00000u | (uint32_t)((datum >> w) & 1u) << 31);
     float v = (float)mag * bfp_scale(e, w);
     return (datum >> w) & 1u ? -v : v;
 }
@@ -212,7 +230,11 @@ static inline __attribute__((always_inline)) float bfp_block_value(uint32_t u, u
     uint32_t max = (1u << rule.w) - 1u;
     kept = (kept > max ? max : kept) >> rule.post;
     uint32_t v = f32_bits((float)(int32_t)kept * scale);
-    return bits_f32(v | (kept ? u & 0x80000000u : 0u)); /* no sign on a zero magnitude */
+    v |= kept ? u & 0x80000000u : 0u; /* no sign on a zero magnitude */
+    /* A NaN stays a quiet NaN with its sign (its magnitude would give inf; see "Non-finite
+     * values"); an infinity already comes out as one. A select, so the loops still vectorize. */
+    uint32_t is_nan = 0u - (uint32_t)((u & 0x7FFFFFFFu) > 0x7F800000u);
+    return bits_f32((v & ~is_nan) | ((u | 0x00400000u) & is_nan));
 }
 
 /* Blocks of 16 along each row; the value loop has a constant trip count for whole blocks. */

@@ -36,6 +36,12 @@ static int32_t argmax(const float *x, int64_t n) {
     return (int32_t)best;
 }
 
+int64_t ttc_logits_first_nonfinite(const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return -1;
+}
+
 /* Probability-descending order for the candidates (ties by id, so the order is deterministic). */
 static const float *sort_prob;
 static int by_prob_desc(const void *a, const void *b) {

@@ -53,6 +53,7 @@ typedef void (*TtcOpHook)(void *user, int op_index, const RtTensor *out, double 
 typedef struct TtcRunOptions {
     int reference;   /* reference kernels on fp32 weights, no format emulation (the golden path) */
     int keep_all;    /* give every tensor its own buffer (no reuse) so all outputs stay readable */
+    int nan_check;   /* stop at the first op whose output holds NaN or inf (nonfinite.h), TTC_E_USER */
     TtcOpHook on_op;
     void *user;
 } TtcRunOptions;

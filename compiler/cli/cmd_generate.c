@@ -18,6 +18,7 @@ static const CliOpt generate_opts[] = {
     {"--top-p", "P", 0, "sample among the most likely tokens whose mass reaches P"},
     {"--seed", "S", 0, "sampling seed (default 0); the same seed gives the same tokens"},
     {"--ignore-eos", NULL, 0, "keep going after the end-of-sequence token"},
+    {"--nan-check", NULL, 0, "stop at the first op whose output holds NaN or inf, naming it and its inputs"},
     {0},
 };
 
@@ -49,7 +50,8 @@ int cmd_generate(const CliCommand *cmd, const CliArgs *a) {
         goto done;
     }
     if (ttc_generation_fits(&m.plan, prompt.shape[1], max_new, &err) != TTC_OK) goto done;
-    if (cli_load_weights(cmd, a, &m, 0, &err) != TTC_OK || ttc_session_init(&s, &m, NULL, &err) != TTC_OK) goto done;
+    TtcRunOptions ro = {.nan_check = cli_flag(cmd, a, "--nan-check")};
+    if (cli_load_weights(cmd, a, &m, 0, &err) != TTC_OK || ttc_session_init(&s, &m, &ro, &err) != TTC_OK) goto done;
     have_session = 1;
     double t_load = ttc_now_ms() - t0;
     TtcInputs in = {prompt.i32, NULL, NULL, prompt.shape[0], prompt.shape[1]};

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "nonfinite.h"
 #include "run_cli.h"
 #include "ttc_runtime.h"
 
@@ -21,15 +22,48 @@ static const CliOpt run_opts[] = {
     {"--output-pooled", "OUT.npy", 0, "write the pooler output [batch, hidden] (encoders with a pooler)"},
     {"--repeat", "N", 0, "run the forward N times and report best and median time (default 1)"},
     {"--check", NULL, 0, "compare every op with the fp32 reference path; name the first that diverges"},
+    {"--nan-check", NULL, 0, "stop at the first op whose output holds NaN or inf, naming it and its inputs; no output is written"},
     {"--check-pcc", "X", 0, "PCC below which --check reports an op (default 0.99), unless its max abs error is within 1/64 of its largest value"},
     {0},
 };
 
+/* Where a path first produced NaN or inf, as one line of the --check report. */
+static void print_nonfinite(const char *path, const TtcNonfiniteRecord *r) {
+    if (r->op < 0)
+        printf("check: %s path: no op output holds NaN or inf\n", path);
+    else
+        printf("check: %s path: first non-finite output: %s\n", path, r->found.msg);
+}
+
+/* The emulated path went non-finite: that, not a PCC, is what --check reports, with where the
+ * reference path first did (the same op: the inputs are to blame; none: the emulation is). */
+static int nonfinite_verdict(const TtcPlan *p, const TtcNonfiniteRecord *emu, const TtcNonfiniteRecord *ref,
+                             TtcError *err) {
+    const TtcOpDesc *op = &p->ops[emu->op];
+    char where[320];
+    if (ref->op < 0)
+        snprintf(where, sizeof where, "the fp32 reference path stays finite");
+    else
+        snprintf(where, sizeof where, "the fp32 reference path first does at op %d '%s' (%s)", ref->op,
+                 p->ops[ref->op].path, ttc_op_name(p->ops[ref->op].kind));
+    ttc_fail(err, TTC_E_USER, "op %d '%s' (%s) is the first whose output holds NaN or inf on the emulated device; %s",
+             emu->op, op->path, ttc_op_name(op->kind), where);
+    ttc_hint(err, "%s", ref->op < 0 ? "the device formats overflow here: raise this module's precision (e.g. --set "
+                                      "MODULE.activation_dtype=fp32) and recompile"
+                                    : "see the lines above for which input was already non-finite (a weight: the "
+                                      "checkpoint is broken)");
+    return TTC_E_USER;
+}
+
 /* Runs the reference session, then compares op by op with the emulated one. */
-static int run_check(TtcModel *m, TtcSession *emu, const TtcInputs *in, double threshold, TtcError *err) {
+static int run_check(TtcModel *m, TtcSession *emu, const TtcNonfiniteRecord *emu_nf, const TtcInputs *in,
+                     double threshold, TtcError *err) {
     TtcSession ref;
-    TtcRunOptions ro = {.reference = 1, .keep_all = 1};
+    TtcNonfiniteRecord ref_nf;
+    ttc_nonfinite_record_init(&ref_nf);
+    TtcRunOptions ro = {.reference = 1, .keep_all = 1, .on_op = ttc_nonfinite_on_op, .user = &ref_nf};
     if (ttc_session_init(&ref, m, &ro, err) != TTC_OK) return err->status;
+    ref_nf.s = &ref;
     if (ttc_forward(&ref, in, err) != TTC_OK) {
         ttc_session_free(&ref);
         return err->status;
@@ -65,6 +99,9 @@ static int run_check(TtcModel *m, TtcSession *emu, const TtcInputs *in, double t
         }
     }
     ttc_session_free(&ref);
+    print_nonfinite("emulated", emu_nf);
+    print_nonfinite("reference", &ref_nf);
+    if (emu_nf->op >= 0) return nonfinite_verdict(p, emu_nf, &ref_nf, err);
     if (first_bad < 0) {
         printf("check: every op matches the fp32 reference path (PCC >= %g)\n", threshold);
         return 0;
@@ -102,9 +139,13 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
         goto done;
     if (cli_load_weights(cmd, a, &m, check, &err) != TTC_OK) goto done;
     double t_load = ttc_now_ms() - t0;
-    TtcRunOptions ro = {.keep_all = check};
+    TtcNonfiniteRecord emu_nf;
+    ttc_nonfinite_record_init(&emu_nf);
+    TtcRunOptions ro = {.keep_all = check, .nan_check = cli_flag(cmd, a, "--nan-check"),
+                        .on_op = check ? ttc_nonfinite_on_op : NULL, .user = &emu_nf};
     if (ttc_session_init(&s, &m, &ro, &err) != TTC_OK) goto done;
     have_session = 1;
+    emu_nf.s = &s;
     double *times = calloc((size_t)repeat, sizeof *times);
     if (!times) {
         ttc_fail(&err, TTC_E_INTERNAL, "out of memory");
@@ -133,7 +174,7 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
         goto done;
     if (ttc_output_write(&s, TTC_ROLE_POOLED, cli_get(cmd, a, "--output-pooled"), "--output-pooled", &err) != TTC_OK)
         goto done;
-    if (check) run_check(&m, &s, &r.in, threshold, &err);
+    if (check) run_check(&m, &s, &emu_nf, &r.in, threshold, &err);
 done:
     if (err.status != TTC_OK) ttc_error_print(&err);
     if (have_session) ttc_session_free(&s);
