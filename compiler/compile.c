@@ -36,6 +36,8 @@ int compile_spec(const CompileOptions *o, Compilation *c) {
      * large for no benefit to a first run. */
     lo.seq = o->seq ? o->seq : (c->spec.max_sequence_length < 512 ? c->spec.max_sequence_length : 512);
     lo.max_seq = o->max_seq ? o->max_seq : lo.seq;
+    if (o->max_seq_is_wish && lo.max_seq > c->spec.max_sequence_length)
+        lo.max_seq = lo.seq > c->spec.max_sequence_length ? lo.seq : c->spec.max_sequence_length;
     ir_init(&c->graph);
     c->have_graph = 1;
     snprintf(c->graph.device, sizeof c->graph.device, "%s", c->hw.device.name);

@@ -25,6 +25,10 @@ typedef struct CompileOptions {
     /* What does not fit the device (device-memory's problems) is a warning rather than an error,
      * and the plan records it (--allow-misfit: for the estimates, or to run on the emulator). */
     int allow_misfit;
+    /* max_seq is what a command would like (a prompt plus the tokens to generate), not a bound
+     * the user set: cut to the model's max_sequence_length instead of refused, so that the
+     * command says what does not fit in its own terms. */
+    int max_seq_is_wish;
 } CompileOptions;
 
 typedef struct Compilation {

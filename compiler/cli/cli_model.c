@@ -52,7 +52,10 @@ static int compile_model(const CliCommand *cmd, const CliArgs *a, const char *pa
     if (cli_compile_options(cmd, a, &o)) return 1;
     if (!o.batch) o.batch = dflt->batch;
     if (!o.seq) o.seq = dflt->seq;
-    if (!o.max_seq && dflt->max_seq) o.max_seq = dflt->max_seq > o.seq ? dflt->max_seq : o.seq;
+    if (!o.max_seq && dflt->max_seq) {
+        o.max_seq = dflt->max_seq > o.seq ? dflt->max_seq : o.seq;
+        o.max_seq_is_wish = 1; /* generate and profile say when the cache is too small */
+    }
     char producer[256];
     snprintf(producer, sizeof producer, "ttc %s: %s %s (compiled in memory)", TTC_VERSION_STRING, cmd->name, path);
     Compilation c;

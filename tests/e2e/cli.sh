@@ -129,6 +129,13 @@ expect 0 "run a spec" -- "$TTC" run specs/tiny-bert.yaml --random-weights 1 --in
 contains "run a spec" "tiny-bert on wormhole_n150: batch 1, seq 2"
 expect 0 "generate from a spec" -- "$TTC" generate specs/tiny-llama.yaml --random-weights 2 --prompt-ids "1,2,3" \
   --max-new-tokens 16 --hw specs/hw/accuracy.yaml
+# the KV cache a spec gets is what the command needs, cut to the model's context: the command says the rest
+expect 1 "generate from a spec, beyond its context" -- "$TTC" generate specs/tiny-llama.yaml --random-weights 2 \
+  --prompt-ids "1,2,3" --max-new-tokens 70
+contains "beyond its context" "the prompt (3 tokens) plus --max-new-tokens 70 exceed the plan's KV cache of 64 tokens"
+expect 0 "profile a spec near its context" -- "$TTC" profile specs/tiny-llama.yaml --random-weights 2 \
+  --input-ids "$(seq -s, 1 60)"
+contains "profile near its context" "ran: batch 1, 60 tokens, then 4 decode steps"
 expect 1 "compile flags with a plan" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "1,2" --seq 4
 contains "compile flags with a plan" "ttc run: --seq applies when compiling a spec, and $tmp/t.plan is a plan"
 contains "compile flags: hint" "give the spec instead of the plan"
