@@ -6,8 +6,9 @@
 
 #include "cli.h"
 
-/* Flags that configure a compile: a plan's configuration and bounds were fixed by its own. */
-static const char *const compile_only_flags[] = {"--hw", "--set", "--batch", "--seq", "--max-seq", "--disable-pass"};
+/* The rows a command adds for a SPEC; all but --allow-misfit configure the compile, and a plan's
+ * configuration and bounds were fixed by its own. */
+static const CliOpt spec_opts[] = {CLI_SPEC_AS_PLAN_OPTS, {0}};
 
 /* A plan file starts with the magic; a file holding only part of it (a truncated plan) counts too,
  * so that the plan loader names what is wrong. Anything else is a spec, whose loader does the
@@ -22,9 +23,9 @@ static int is_plan_file(const char *path) {
 }
 
 static int open_plan(const CliCommand *cmd, const CliArgs *a, const char *path, TtcModel *m) {
-    for (size_t i = 0; i < sizeof compile_only_flags / sizeof compile_only_flags[0]; i++) {
-        const char *flag = compile_only_flags[i];
-        if (!cli_get(cmd, a, flag)) continue;
+    for (int i = 0; spec_opts[i].name; i++) {
+        const char *flag = spec_opts[i].name;
+        if (strcmp(flag, "--allow-misfit") == 0 || !cli_get(cmd, a, flag)) continue;
         char hint[320];
         snprintf(hint, sizeof hint, "give the spec instead of the plan, or recompile the plan with it (ttc compile "
                  "SPEC.yaml %s ... -o %s)", flag, path);
