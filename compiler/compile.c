@@ -36,6 +36,8 @@ int compile_spec(const CompileOptions *o, Compilation *c) {
      * large for no benefit to a first run. */
     lo.seq = o->seq ? o->seq : (c->spec.max_sequence_length < 512 ? c->spec.max_sequence_length : 512);
     lo.max_seq = o->max_seq ? o->max_seq : lo.seq;
+    if (o->max_seq_is_wish && lo.max_seq > c->spec.max_sequence_length)
+        lo.max_seq = lo.seq > c->spec.max_sequence_length ? lo.seq : c->spec.max_sequence_length;
     ir_init(&c->graph);
     c->have_graph = 1;
     snprintf(c->graph.device, sizeof c->graph.device, "%s", c->hw.device.name);
@@ -43,11 +45,13 @@ int compile_spec(const CompileOptions *o, Compilation *c) {
     c->graph.mesh_cols = c->hw.device.mesh_cols > 0 ? c->hw.device.mesh_cols : 1;
     if (lower_spec(&c->spec, &lo, &c->graph, &c->diags) != 0) return status_of(c);
 
-    PassCtx cx = {.diags = &c->diags, .hw = &c->hw, .verbose = o->verbose, .verify_each = 1};
-    if (pass_run_pipeline(&c->graph, &cx, pass_default_pipeline, pass_default_pipeline_len, o->disabled,
-                          o->n_disabled, o->stop_after, o->time_passes) != 0)
-        return status_of(c);
-    return 0;
+    PassCtx cx = {.diags = &c->diags, .hw = &c->hw, .verbose = o->verbose, .verify_each = 1,
+                  .allow_misfit = o->allow_misfit};
+    int failed = pass_run_pipeline(&c->graph, &cx, pass_default_pipeline, pass_default_pipeline_len, o->disabled,
+                                   o->n_disabled, o->stop_after, o->time_passes) != 0;
+    c->misfit_first = cx.misfit_first;
+    c->n_misfits = cx.n_misfits;
+    return failed ? status_of(c) : 0;
 }
 
 void compile_free(Compilation *c) {
@@ -63,14 +67,26 @@ int compile_plan_of(const Compilation *c, const char *producer, TtcPlan *plan) {
         ttc_plan_free(plan);
         return -1;
     }
+    /* A plan let through with problems says so, so that `ttc run` can refuse it in turn. */
+    plan->n_misfits = c->n_misfits;
+    if (c->n_misfits > 0) snprintf(plan->misfit, sizeof plan->misfit, "%s", c->diags.v[c->misfit_first].msg);
     return 0;
+}
+
+int compile_to_plan(const CompileOptions *o, const char *producer, Compilation *c, TtcPlan *plan) {
+    memset(plan, 0, sizeof *plan);
+    int rc = compile_spec(o, c);
+    if (rc == 0 && compile_plan_of(c, producer, plan) != 0) {
+        diag_error(&c->diags, (DiagLoc){0}, "internal: out of memory building the plan of '%s'", c->graph.model_name);
+        rc = 2;
+    }
+    return rc;
 }
 
 int compile_spec_to_plan(const CompileOptions *o, TtcPlan *plan, FILE *diag_out) {
     Compilation c;
-    int rc = compile_spec(o, &c);
+    int rc = compile_to_plan(o, "ttc (in-process)", &c, plan);
     if (rc && diag_out) diag_print(&c.diags, diag_out);
-    if (rc == 0 && compile_plan_of(&c, "ttc (in-process)", plan) != 0) rc = 2;
     compile_free(&c);
     return rc;
 }

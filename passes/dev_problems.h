@@ -10,7 +10,7 @@
 
 typedef struct DevProblem {
     int entry_mask;    /* entry points it occurs in */
-    int warning;       /* DRAM: a warning; L1: an error */
+    int dram;          /* DRAM per chip (1) or L1 per core (0): problems of one kind merge */
     char module[TTC_NAME_MAX]; /* "" for the whole model */
     char *text, *hint; /* after "module 'M' (mode): " */
     int count;         /* 0 once merged into an earlier problem */
@@ -23,9 +23,10 @@ typedef struct DevProblems {
 } DevProblems;
 
 /* Records a problem of module `module` ("" = the model) in entry point `entry`. */
-void dev_problem_add(DevProblems *ps, int entry, int warning, const char *module, const char *text, const char *hint);
-/* Merges and reports every problem as an error (warning) in `d`, with its suggestion as hint. */
-void dev_problems_report(const Graph *g, DevProblems *ps, Diags *d);
+void dev_problem_add(DevProblems *ps, int entry, int dram, const char *module, const char *text, const char *hint);
+/* Merges and reports every problem in `d` with its suggestion as hint: as an error (the plan
+ * does not fit), or as a warning when `as_warnings` (--allow-misfit). */
+void dev_problems_report(const Graph *g, DevProblems *ps, int as_warnings, Diags *d);
 void dev_problems_free(DevProblems *ps);
 
 #endif

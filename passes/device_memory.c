@@ -15,9 +15,10 @@
  * weights and the KV cache always count. On a multi-chip mesh the `shard` pass has split the
  * model: a stacked value counts one chip's slice (dev_tensor), a replicated one counts whole.
  *
- * An L1 overflow is an error: no program with overlapping regions can be built, and the fix is a
- * configuration change. A DRAM overflow is a warning: the plan still runs on the emulator, while
- * `ttc check` reports it as a problem.
+ * Both overflows are errors, the one verdict "does not fit" that compile, check, run, generate
+ * and profile share: no program with overlapping L1 regions can be built, and a model larger than
+ * DRAM cannot be loaded. With --allow-misfit (PassCtx.allow_misfit) they are warnings, for users
+ * who want the estimates: the plan then records that it does not fit, and the emulator runs it.
  *
  * Circular-buffer model (per core; "tile" = 32x32 tile of the named value's format, each CB
  * double-buffered so the reader and the compute kernel overlap):
@@ -604,7 +605,9 @@ int pass_device_memory(Graph *g, PassCtx *cx) {
         dev_problems_free(&ps);
         return -1;
     }
-    dev_problems_report(g, &ps, cx->diags);
+    cx->misfit_first = cx->diags->n;
+    dev_problems_report(g, &ps, cx->allow_misfit, cx->diags);
+    cx->n_misfits = cx->diags->n - cx->misfit_first;
     dev_problems_free(&ps);
     return cx->diags->n_errors > errors_before ? -1 : 0;
 }

@@ -12,6 +12,10 @@ typedef struct PassCtx {
     const HwConfig *hw; /* resolved overlays (precision) */
     int verbose;        /* print what each pass did (memory plan records, ...) to stderr */
     int verify_each;    /* run `verify` after every pass (tests and debug builds) */
+    int allow_misfit;   /* device-memory: report what does not fit as warnings (--allow-misfit) */
+    /* Out, device-memory: its problems are diags->v[misfit_first .. misfit_first + n_misfits),
+     * errors, or warnings when allowed (then the plan records that it does not fit). */
+    int misfit_first, n_misfits;
 } PassCtx;
 
 typedef int (*PassFn)(Graph *g, PassCtx *cx); /* 0 ok; -1 with diagnostics */

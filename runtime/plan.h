@@ -77,6 +77,12 @@ typedef struct TtcPlan {
     /* Per-op estimates, n_ops of them, or NULL (plans without a COST chunk, or with entry totals
      * only). Owned by the plan. */
     TtcOpCost *op_costs;
+    /* A plan compiled with --allow-misfit although it does not fit `device` (the optional MISF
+     * chunk): how many problems the compiler reported, and the first of them as it printed it
+     * (after "warning: "). 0 and "" for a plan that fits. Runners refuse such a plan unless
+     * --allow-misfit is given again. */
+    int32_t n_misfits;
+    char misfit[1024];
 } TtcPlan;
 
 void ttc_plan_free(TtcPlan *p); /* frees arrays; safe on a zeroed plan */

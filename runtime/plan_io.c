@@ -256,6 +256,15 @@ static void plan_wr_cost(PlanWriter *w, const TtcPlan *p) {
     plan_wr_chunk_end(w, at);
 }
 
+/* The record that the plan does not fit its device (optional; only plans compiled with
+ * --allow-misfit have one): the number of problems and the first. */
+static void plan_wr_misfit(PlanWriter *w, const TtcPlan *p) {
+    size_t at = plan_wr_chunk_begin(w, "MISF");
+    plan_wr_u32(w, (uint32_t)p->n_misfits);
+    plan_wr_str(w, p->misfit, sizeof p->misfit);
+    plan_wr_chunk_end(w, at);
+}
+
 int ttc_plan_has_cost(const TtcPlan *p) {
     for (int32_t i = 0; i < p->n_entries && i < TTC_MAX_ENTRIES; i++) {
         const TtcEntry *e = &p->entries[i];
@@ -280,13 +289,14 @@ TtcStatus ttc_plan_serialize(const TtcPlan *p, uint8_t **buf, size_t *len, TtcEr
     PlanWriter w = {0};
     plan_wr_bytes(&w, TTC_PLAN_MAGIC, 8);
     plan_wr_u32(&w, TTC_PLAN_VERSION);
-    int cost = ttc_plan_has_cost(p);
-    plan_wr_u32(&w, cost ? 5 : 4); /* chunks */
+    int cost = ttc_plan_has_cost(p), misfit = p->n_misfits > 0;
+    plan_wr_u32(&w, (uint32_t)(4 + cost + misfit)); /* chunks */
     plan_wr_meta(&w, p);
     plan_wr_tensors(&w, p);
     plan_wr_ops(&w, p);
     plan_wr_entries(&w, p);
     if (cost) plan_wr_cost(&w, p);
+    if (misfit) plan_wr_misfit(&w, p);
     if (!w.oom) plan_wr_u32(&w, plan_crc32(w.buf, w.len));
     if (w.oom) {
         free(w.buf);
@@ -569,6 +579,16 @@ static TtcStatus plan_rd_cost(PlanReader *r, TtcPlan *p) {
     return TTC_OK;
 }
 
+static TtcStatus plan_rd_misfit(PlanReader *r, TtcPlan *p) {
+    uint32_t n;
+    if (plan_rd_u32(r, "problem count", &n)) return TTC_E_USER;
+    if (n < 1 || n > PLAN_MAX_ITEMS)
+        return plan_rd_fail(r, "problem count %u must be 1..%d (a plan that fits has no MISF chunk)", (unsigned)n,
+                            PLAN_MAX_ITEMS);
+    p->n_misfits = (int32_t)n;
+    return plan_rd_str(r, "first problem", p->misfit, sizeof p->misfit);
+}
+
 /* Tags go into messages: anything unprintable is shown as '?'. */
 static void plan_tag_str(const uint8_t *tag, char out[16]) {
     for (int i = 0; i < 4; i++) out[i] = (tag[i] >= 0x20 && tag[i] < 0x7F) ? (char)tag[i] : '?';
@@ -577,8 +597,14 @@ static void plan_tag_str(const uint8_t *tag, char out[16]) {
 
 /* Chunks before PLAN_CHUNK_REQUIRED must appear; the rest are optional. */
 enum { PLAN_CHUNK_META, PLAN_CHUNK_TENS, PLAN_CHUNK_OPS, PLAN_CHUNK_ENTR, PLAN_CHUNK_REQUIRED,
-       PLAN_CHUNK_COST = PLAN_CHUNK_REQUIRED, PLAN_CHUNK_KNOWN };
-static const char *const plan_chunk_tags[PLAN_CHUNK_KNOWN] = {"META", "TENS", "OPS_", "ENTR", "COST"};
+       PLAN_CHUNK_COST = PLAN_CHUNK_REQUIRED, PLAN_CHUNK_MISF, PLAN_CHUNK_KNOWN };
+static const struct {
+    const char *tag;
+    TtcStatus (*read)(PlanReader *r, TtcPlan *p);
+} plan_chunks[PLAN_CHUNK_KNOWN] = {
+    {"META", plan_rd_meta},    {"TENS", plan_rd_tensors}, {"OPS_", plan_rd_ops},
+    {"ENTR", plan_rd_entries}, {"COST", plan_rd_cost},    {"MISF", plan_rd_misfit},
+};
 
 static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks, size_t body_end) {
     int seen[PLAN_CHUNK_KNOWN] = {0};
@@ -594,18 +620,14 @@ static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks,
         r->end = r->pos + plen;
         int known = -1;
         for (int k = 0; k < PLAN_CHUNK_KNOWN; k++)
-            if (memcmp(tag, plan_chunk_tags[k], 4) == 0) known = k;
+            if (memcmp(tag, plan_chunks[k].tag, 4) == 0) known = k;
         if (known < 0) { /* a later format's addition: skip it */
             r->pos = r->end;
             continue;
         }
         if (seen[known]) return plan_rd_fail(r, "appears twice");
         seen[known] = 1;
-        TtcStatus st = known == PLAN_CHUNK_META   ? plan_rd_meta(r, p)
-                       : known == PLAN_CHUNK_TENS ? plan_rd_tensors(r, p)
-                       : known == PLAN_CHUNK_OPS  ? plan_rd_ops(r, p)
-                       : known == PLAN_CHUNK_ENTR ? plan_rd_entries(r, p)
-                                                  : plan_rd_cost(r, p);
+        TtcStatus st = plan_chunks[known].read(r, p);
         if (st) return st;
         if (r->pos != r->end) return plan_rd_fail(r, "%zu bytes left over after the last field", r->end - r->pos);
     }
@@ -614,7 +636,7 @@ static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks,
         return plan_rd_fail(r, "%zu bytes between the last of the %u chunks and the checksum", body_end - r->pos,
                             (unsigned)n_chunks);
     for (int k = 0; k < PLAN_CHUNK_REQUIRED; k++)
-        if (!seen[k]) return plan_rd_fail(r, "required chunk %s is missing", plan_chunk_tags[k]);
+        if (!seen[k]) return plan_rd_fail(r, "required chunk %s is missing", plan_chunks[k].tag);
     /* COST may come before ENTR and OPS_: its counts are checked once all are read. */
     snprintf(r->chunk, sizeof r->chunk, "COST");
     if (seen[PLAN_CHUNK_COST] && r->cost_entries != p->n_entries)

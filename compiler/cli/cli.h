@@ -55,11 +55,35 @@ int cli_int(const CliCommand *cmd, const CliArgs *a, const char *name, int64_t l
 /* Usage errors are printed with ttc_print_error (run_cli.h), as generated programs print theirs. */
 
 /* Fills compile options from the common flags (--hw, --set, --batch, --seq, --max-seq, --mode,
- * --after, --disable-pass, --time-passes, --verbose) that `cmd` declares. 0 ok, 1 usage error. */
+ * --after, --disable-pass, --time-passes, --verbose, --allow-misfit) that `cmd` declares; the
+ * spec is a->pos[0]. 0 ok, 1 usage error. */
 int cli_compile_options(const CliCommand *cmd, const CliArgs *a, CompileOptions *o);
 /* compile_spec, printing every diagnostic; returns 0 or the exit status. */
 int cli_compile_spec(const CompileOptions *o, Compilation *c);
+/* compile_to_plan, printing every diagnostic (what does not fit as `ttc check` does), then the
+ * loader's validation of the plan. 0, or the exit status (*plan empty). Free c either way. */
+int cli_compile_plan(const CompileOptions *o, const char *producer, Compilation *c, TtcPlan *plan);
 
+/* The rows run, generate and profile add to their options so that PLAN may be a SPEC, compiled
+ * in memory (DESIGN.md §2); with a plan file they are usage errors, but --allow-misfit. */
+#define CLI_SPEC_AS_PLAN_OPTS                                                                                        \
+    {"--hw", "HW.yaml", 1, "SPEC only: hardware-config overlay, applied in order"},                                 \
+    {"--set", "PATH=VALUE", 1, "SPEC only: override one config field (applied last)"},                              \
+    {"--batch", "N", 0, "SPEC only: most sequences per run (default: the input's)"},                                \
+    {"--seq", "N", 0, "SPEC only: most tokens per sequence (default: the input's)"},                                \
+    {"--max-seq", "N", 0, "SPEC only: most tokens of context, decoders (default: what the command needs)"},         \
+    {"--disable-pass", "NAME", 1, "SPEC only: skip an optional pass (ttc passes lists them)"},                      \
+    {"--allow-misfit", NULL, 0, "run even what does not fit the device (L1 per core, DRAM per chip), on the emulator"}
+
+/* The bounds a SPEC given as PLAN is compiled with where its flags do not say: the input's. */
+typedef struct CliBounds {
+    int64_t batch, seq, max_seq; /* 0: the compiler's default */
+} CliBounds;
+/* Opens what run, generate and profile execute: a plan file (told by its magic), or a spec
+ * compiled in memory with the flags of CLI_SPEC_AS_PLAN_OPTS and `dflt`. The verdict comes before
+ * any weights: a spec that does not fit, or a plan compiled with --allow-misfit, is refused
+ * unless --allow-misfit is given. Returns 0 or the exit status, every message printed. */
+int cli_open_model(const CliCommand *cmd, const CliArgs *a, const CliBounds *dflt, TtcModel *m);
 /* Binds the model's weights from --weights FILE or --random-weights SEED (exactly one). */
 TtcStatus cli_load_weights(const CliCommand *cmd, const CliArgs *a, TtcModel *m, int keep_fp32, TtcError *err);
 

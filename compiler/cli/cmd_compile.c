@@ -15,6 +15,8 @@ static const CliOpt compile_opts[] = {
     {"--disable-pass", "NAME", 1, "skip an optional pass (ttc passes lists them)"},
     {"--time-passes", NULL, 0, "print the time each pass took"},
     {"--verbose", NULL, 0, "print the memory plan and other pass details"},
+    {"--allow-misfit", NULL, 0, "write the plan even when it does not fit the device: the problems become warnings "
+                                "and the plan records them (for the estimates, or to run on the emulator)"},
     {0},
 };
 
@@ -24,8 +26,11 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
     const char *emit = cli_get(cmd, a, "--emit");
     if (emit && strcmp(emit, "plan") != 0 && strcmp(emit, "c") != 0 && strcmp(emit, "exe") != 0)
         return ttc_print_error("use --emit plan, --emit c or --emit exe", "--emit: unknown kind '%s'", emit);
+    char producer[256];
+    snprintf(producer, sizeof producer, "ttc %s: compile %s", cli_version(), o.spec);
     Compilation f;
-    int rc = cli_compile_spec(&o, &f);
+    TtcPlan plan;
+    int rc = cli_compile_plan(&o, producer, &f, &plan);
     if (rc) {
         compile_free(&f);
         return rc;
@@ -37,20 +42,8 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
         snprintf(out, sizeof out, "%s%s", f.graph.model_name, c_src ? ".c" : exe ? "" : ".plan");
         path = out;
     }
-    char producer[256];
-    snprintf(producer, sizeof producer, "ttc %s: compile %s", cli_version(), o.spec);
-    TtcPlan plan;
     TtcError err = {0};
-    if (compile_plan_of(&f, producer, &plan) != 0) {
-        compile_free(&f);
-        return ttc_print_error(NULL, "out of memory");
-    }
-    /* The loader's checks run on what we are about to write: a plan ttc cannot load is a bug. */
-    if (ttc_plan_validate(&plan, path, &err) != TTC_OK) {
-        fprintf(stderr, "internal: ");
-        ttc_error_print(&err);
-        rc = 2;
-    } else if (emit && strcmp(emit, "plan") != 0) {
+    if (emit && strcmp(emit, "plan") != 0) {
         rc = cli_emit_c(&plan, &o, strcmp(emit, "exe") == 0, path);
         if (rc == 0) cli_print_compile_summary(&f.graph, path);
     } else if (ttc_plan_write(&plan, path, &err) != TTC_OK) {
@@ -58,6 +51,9 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
         rc = err.status;
     } else {
         cli_print_compile_summary(&f.graph, path);
+        if (plan.n_misfits > 0)
+            printf("%s does not fit %s (--allow-misfit): ttc run, generate and profile refuse it unless given "
+                   "--allow-misfit too\n", path, plan.device);
     }
     ttc_plan_free(&plan);
     compile_free(&f);
@@ -69,7 +65,9 @@ const CliCommand cli_compile = {
     "compile an ArchitectureSpec and hardware overlays into a plan",
     "SPEC.yaml",
     "--batch and --seq are upper bounds: the plan runs any input up to them.\n"
-    "Overlays apply in order, --set last; with no device anywhere the target is wormhole_n150.",
+    "Overlays apply in order, --set last; with no device anywhere the target is wormhole_n150.\n"
+    "What does not fit the device (L1 per core, DRAM per chip) is an error, as in ttc check, and\n"
+    "nothing is written; --allow-misfit writes the plan anyway, marked as not fitting.",
     1,
     1,
     compile_opts,

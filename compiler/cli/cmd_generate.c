@@ -19,6 +19,7 @@ static const CliOpt generate_opts[] = {
     {"--seed", "S", 0, "sampling seed (default 0); the same seed gives the same tokens"},
     {"--ignore-eos", NULL, 0, "keep going after the end-of-sequence token"},
     {"--nan-check", NULL, 0, "stop at the first op whose output holds NaN or inf, naming it and its inputs"},
+    CLI_SPEC_AS_PLAN_OPTS,
     {0},
 };
 
@@ -28,7 +29,7 @@ int cmd_generate(const CliCommand *cmd, const CliArgs *a) {
     TtcSession s;
     TtcNpyArray prompt;
     TtcSampler smp;
-    int have_session = 0;
+    int have_session = 0, open_rc = 0;
     int64_t max_new;
     memset(&s, 0, sizeof s);
     memset(&prompt, 0, sizeof prompt);
@@ -42,8 +43,10 @@ int cmd_generate(const CliCommand *cmd, const CliArgs *a) {
                                cli_get(cmd, a, "--top-p"), cli_get(cmd, a, "--seed")))
         return 1;
     double t0 = ttc_now_ms();
-    if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK || ttc_ids_load(ids, "--prompt-ids", &prompt, &err) != TTC_OK)
-        goto done;
+    if (ttc_ids_load(ids, "--prompt-ids", &prompt, &err) != TTC_OK) goto done;
+    /* a spec is compiled for this prompt, with a KV cache for the tokens asked for */
+    CliBounds bounds = {.batch = prompt.shape[0], .seq = prompt.shape[1], .max_seq = prompt.shape[1] + max_new};
+    if ((open_rc = cli_open_model(cmd, a, &bounds, &m)) != 0) goto done;
     if (m.plan.model_type != TTC_MODEL_DECODER) {
         ttc_fail(&err, TTC_E_USER, "%s is an encoder plan; generate needs a decoder", a->pos[0]);
         ttc_hint(&err, "use ttc run for encoders");
@@ -65,15 +68,17 @@ done:
     if (have_session) ttc_session_free(&s);
     ttc_npy_free(&prompt);
     ttc_model_close(&m);
-    return err.status;
+    return open_rc ? open_rc : (int)err.status;
 }
 
 const CliCommand cli_generate = {
     "generate",
-    "generate tokens with a decoder plan (prefill, then decode from the KV cache)",
-    "PLAN (--weights W.safetensors | --random-weights SEED) --prompt-ids IDS --max-new-tokens N",
+    "generate tokens with a decoder plan or spec (prefill, then decode from the KV cache)",
+    "(PLAN | SPEC.yaml) (--weights W.safetensors | --random-weights SEED) --prompt-ids IDS --max-new-tokens N",
     "Token ids stream to stdout as they are produced (one line per step when batch > 1); prefill and\n"
-    "decode speeds go to stderr. Greedy unless --temperature is given; reproducible for a --seed.",
+    "decode speeds go to stderr. Greedy unless --temperature is given; reproducible for a --seed.\n"
+    "A spec is compiled in memory for the prompt and --max-new-tokens; what does not fit the device\n"
+    "is refused, as by ttc compile and ttc check, unless --allow-misfit is given.",
     1,
     1,
     generate_opts,

@@ -23,6 +23,7 @@ static const CliOpt profile_opts[] = {
     {"--repeat", "N", 0, "run N times; host times are each op's median (default 1)"},
     {"--top", "N", 0, "rows per table and bottlenecks shown (default 10; 0: all)"},
     {"--trace", "OUT.json", 0, "write a Chrome/Perfetto trace: device-estimate and host tracks"},
+    CLI_SPEC_AS_PLAN_OPTS,
     {0},
 };
 
@@ -86,7 +87,7 @@ int cmd_profile(const CliCommand *cmd, const CliArgs *a) {
     TtcInputFiles r;
     TtcSession s;
     TtcProfile pf;
-    int have_session = 0, have_profile = 0;
+    int have_session = 0, have_profile = 0, open_rc = 0;
     int64_t repeat, top, steps = 0;
     memset(&m, 0, sizeof m);
     memset(&s, 0, sizeof s);
@@ -95,10 +96,12 @@ int cmd_profile(const CliCommand *cmd, const CliArgs *a) {
         cli_int(cmd, a, "--decode-steps", 0, 1 << 20, DEFAULT_DECODE_STEPS, &steps))
         return 1;
     const char *trace = cli_get(cmd, a, "--trace");
-    if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK) goto done;
     if (ttc_inputs_load(&r, "ttc profile", "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
                         cli_get(cmd, a, "--attention-mask"), &err) != TTC_OK)
         goto done;
+    /* a spec is compiled for this input, with a KV cache for the decode steps (decoders) */
+    CliBounds bounds = {.batch = r.in.batch, .seq = r.in.seq, .max_seq = r.in.seq + steps};
+    if ((open_rc = cli_open_model(cmd, a, &bounds, &m)) != 0) goto done;
     if (decode_steps(&m.plan, cli_get(cmd, a, "--decode-steps") != NULL, r.in.seq, &steps, &err) != TTC_OK) goto done;
     if (cli_load_weights(cmd, a, &m, 0, &err) != TTC_OK) goto done;
     if (ttc_profile_init(&pf, &m.plan, (int)(repeat * (steps > 0 ? steps : 1)), &err) != TTC_OK) goto done;
@@ -122,15 +125,17 @@ done:
     if (have_profile) ttc_profile_free(&pf);
     ttc_inputs_free(&r);
     ttc_model_close(&m);
-    return err.status;
+    return open_rc ? open_rc : (int)err.status;
 }
 
 const CliCommand cli_profile = {
     "profile",
-    "run a plan and report device-estimated and host time per op and module, with bottlenecks and fixes",
-    "PLAN (--weights W.safetensors | --random-weights SEED) --input-ids IDS",
+    "run a plan or spec and report device-estimated and host time per op and module, with bottlenecks and fixes",
+    "(PLAN | SPEC.yaml) (--weights W.safetensors | --random-weights SEED) --input-ids IDS",
     "Device times come from the plan's cost estimates (the `cost` pass, at the plan's --batch/--seq/--max-seq\n"
-    "bounds); host times are measured per op. Each bottleneck names the overlay key and the --set path to try.",
+    "bounds); host times are measured per op. Each bottleneck names the overlay key and the --set path to try.\n"
+    "A spec is compiled in memory for the input (and the decode steps); what does not fit the device is\n"
+    "refused, as by ttc compile and ttc check, unless --allow-misfit is given.",
     1,
     1,
     profile_opts,

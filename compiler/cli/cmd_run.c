@@ -1,5 +1,6 @@
-/* cmd_run.c: `ttc run`: execute a plan on the emulated device; `--check` also runs the fp32
- * reference path and compares every op's output, naming the first op that diverges. */
+/* cmd_run.c: `ttc run`: execute a plan (or a spec, compiled in memory for the input's shape) on
+ * the emulated device; `--check` also runs the fp32 reference path and compares every op's
+ * output, naming the first op that diverges. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ static const CliOpt run_opts[] = {
     {"--check", NULL, 0, "compare every op with the fp32 reference path; name the first that diverges"},
     {"--nan-check", NULL, 0, "stop at the first op whose output holds NaN or inf, naming it and its inputs; no output is written"},
     {"--check-pcc", "X", 0, "PCC below which --check reports an op (default 0.99), unless its max abs error is within 1/64 of its largest value"},
+    CLI_SPEC_AS_PLAN_OPTS,
     {0},
 };
 
@@ -119,9 +121,10 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
     TtcModel m;
     TtcInputFiles r;
     TtcSession s;
-    int have_session = 0, check = cli_flag(cmd, a, "--check");
+    int have_session = 0, check = cli_flag(cmd, a, "--check"), open_rc = 0;
     int64_t repeat;
     double threshold = 0.99;
+    memset(&m, 0, sizeof m);
     memset(&s, 0, sizeof s);
     memset(&r, 0, sizeof r);
     if (cli_int(cmd, a, "--repeat", 1, 1000000, 1, &repeat)) return 1;
@@ -133,10 +136,11 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
             return ttc_print_error("give a number in (-1, 1], e.g. 0.999", "--check-pcc: '%s' is not a valid PCC", thr);
     }
     double t0 = ttc_now_ms();
-    if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK) goto done;
     if (ttc_inputs_load(&r, "ttc run", "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
                         cli_get(cmd, a, "--attention-mask"), &err) != TTC_OK)
         goto done;
+    CliBounds bounds = {.batch = r.in.batch, .seq = r.in.seq}; /* a spec is compiled for this input */
+    if ((open_rc = cli_open_model(cmd, a, &bounds, &m)) != 0) goto done;
     if (cli_load_weights(cmd, a, &m, check, &err) != TTC_OK) goto done;
     double t_load = ttc_now_ms() - t0;
     TtcNonfiniteRecord emu_nf;
@@ -180,14 +184,16 @@ done:
     if (have_session) ttc_session_free(&s);
     ttc_inputs_free(&r);
     ttc_model_close(&m);
-    return err.status;
+    return open_rc ? open_rc : (int)err.status;
 }
 
 const CliCommand cli_run = {
     "run",
-    "run a plan on the emulated device",
-    "PLAN (--weights W.safetensors | --random-weights SEED) --input-ids IDS",
-    "Inputs may be smaller than the plan's --batch/--seq bounds, never larger.\n"
+    "run a plan (or a spec, compiled in memory) on the emulated device",
+    "(PLAN | SPEC.yaml) (--weights W.safetensors | --random-weights SEED) --input-ids IDS",
+    "Inputs may be smaller than the plan's --batch/--seq bounds, never larger. A spec is compiled in\n"
+    "memory for the input's batch and length (unless --batch/--seq say more); what does not fit the\n"
+    "device is refused, as by ttc compile and ttc check, unless --allow-misfit is given.\n"
     "TTC_THREADS=N sets the threads the matrix unit's emulation uses (default: the online CPUs, at\n"
     "most 64); OpenBLAS runs on one. Outputs are bit-identical for any N and from run to run.",
     1,

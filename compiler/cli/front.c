@@ -1,4 +1,5 @@
-/* front.c: the command-line side of compiling a spec: the common options, and diagnostics. */
+/* front.c: the command-line side of compiling a spec: the common options, diagnostics, and the
+ * compile to a plan in memory that `ttc compile` writes out and run/generate/profile execute. */
 #include <stdio.h>
 #include <string.h>
 
@@ -42,11 +43,43 @@ int cli_compile_options(const CliCommand *cmd, const CliArgs *a, CompileOptions 
         if (pass_option(disabled[i], "--disable-pass", &o->disabled[o->n_disabled++])) return 1;
     o->time_passes = cli_flag(cmd, a, "--time-passes");
     o->verbose = cli_flag(cmd, a, "--verbose");
+    o->allow_misfit = cli_flag(cmd, a, "--allow-misfit");
     return 0;
+}
+
+/* Every diagnostic, errors or warnings on success. What does not fit the device is printed as
+ * `ttc check` prints it ("  suggestion: ..."), so that every command gives the same verdict in
+ * the same words. */
+static void print_diags(const Compilation *c) {
+    for (int i = 0; i < c->diags.n; i++) {
+        const Diag *dg = &c->diags.v[i];
+        if (i < c->misfit_first || i >= c->misfit_first + c->n_misfits) {
+            diag_print_one(&c->diags, dg, stderr);
+            continue;
+        }
+        fprintf(stderr, "%s: %s\n", dg->severity == DIAG_ERROR ? "error" : "warning", dg->msg);
+        if (dg->hint) fprintf(stderr, "  suggestion: %s\n", dg->hint);
+    }
 }
 
 int cli_compile_spec(const CompileOptions *o, Compilation *c) {
     int rc = compile_spec(o, c);
-    diag_print(&c->diags, stderr); /* errors, or warnings on success */
+    print_diags(c);
     return rc;
+}
+
+int cli_compile_plan(const CompileOptions *o, const char *producer, Compilation *c, TtcPlan *plan) {
+    int rc = compile_to_plan(o, producer, c, plan);
+    print_diags(c);
+    if (rc) return rc;
+    /* The loader's checks run on every plan the compiler hands on, written or run in memory: a
+     * plan ttc cannot load is a bug. */
+    TtcError err = {0};
+    if (ttc_plan_validate(plan, o->spec, &err) != TTC_OK) {
+        fprintf(stderr, "internal: ");
+        ttc_error_print(&err);
+        ttc_plan_free(plan);
+        return 2;
+    }
+    return 0;
 }

@@ -26,6 +26,7 @@ static int compile_small(const char *spec, TtcPlan *plan) {
     o.batch = 1;
     o.seq = 8;
     o.max_seq = 16;
+    o.allow_misfit = 1; /* the 7B and 8B specs do not fit one n150 chip; the C they give is still tested */
     Compilation c;
     int rc = compile_spec(&o, &c);
     if (rc != 0) {

@@ -117,6 +117,33 @@ contains "truncated plan" "trunc.plan"
 cp "$tmp/t.plan" "$tmp/flip.plan"
 printf '\x55' | dd of="$tmp/flip.plan" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
 expect 1 "corrupted plan" -- "$TTC" run "$tmp/flip.plan" --random-weights 1 --input-ids "1,2"
-expect 1 "not a plan" -- "$TTC" run specs/tiny-bert.yaml --random-weights 1 --input-ids "1,2"
+# neither a plan (no magic) nor a spec: the spec loader says what is wrong, at file:line:col
+printf '\x01\x02binary' > "$tmp/junk.bin"
+expect 1 "neither plan nor spec" -- "$TTC" run "$tmp/junk.bin" --random-weights 1 --input-ids "1,2"
+contains "neither plan nor spec" "junk.bin:1:1: error: invalid YAML"
+expect 1 "missing plan or spec" -- "$TTC" run "$tmp/nope.plan" --random-weights 1 --input-ids "1,2"
+contains "missing plan or spec" "cannot open '$tmp/nope.plan'"
+
+# --- a spec where a plan goes (compiled in memory; tests/e2e/misfit.sh compares it with a plan) ---
+expect 0 "run a spec" -- "$TTC" run specs/tiny-bert.yaml --random-weights 1 --input-ids "1,2"
+contains "run a spec" "tiny-bert on wormhole_n150: batch 1, seq 2"
+expect 0 "generate from a spec" -- "$TTC" generate specs/tiny-llama.yaml --random-weights 2 --prompt-ids "1,2,3" \
+  --max-new-tokens 16 --hw specs/hw/accuracy.yaml
+# the KV cache a spec gets is what the command needs, cut to the model's context: the command says the rest
+expect 1 "generate from a spec, beyond its context" -- "$TTC" generate specs/tiny-llama.yaml --random-weights 2 \
+  --prompt-ids "1,2,3" --max-new-tokens 70
+contains "beyond its context" "the prompt (3 tokens) plus --max-new-tokens 70 exceed the plan's KV cache of 64 tokens"
+expect 0 "profile a spec near its context" -- "$TTC" profile specs/tiny-llama.yaml --random-weights 2 \
+  --input-ids "$(seq -s, 1 60)"
+contains "profile near its context" "ran: batch 1, 60 tokens, then 4 decode steps"
+expect 1 "compile flags with a plan" -- "$TTC" run "$tmp/t.plan" --random-weights 1 --input-ids "1,2" --seq 4
+contains "compile flags with a plan" "ttc run: --seq applies when compiling a spec, and $tmp/t.plan is a plan"
+contains "compile flags: hint" "give the spec instead of the plan"
+expect 1 "--hw with a plan" -- "$TTC" generate "$tmp/l.plan" --random-weights 2 --prompt-ids "1,2" \
+  --max-new-tokens 2 --hw specs/hw/accuracy.yaml
+contains "--hw with a plan" "ttc generate: --hw applies when compiling a spec"
+expect 1 "a spec's own errors" -- "$TTC" run specs/tiny-bert.yaml --random-weights 1 --input-ids "1,2" \
+  --set ffn.weight_dtpe=bf16
+contains "a spec's own errors" "weight_dtpe"
 
 summary

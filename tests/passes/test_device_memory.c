@@ -54,10 +54,14 @@ static void chain(Graph *g, int memory) {
     for (int i = 0; i < g->n_vals; i++) g->vals[i].d.dtype = TTC_BF16;
 }
 
-static int run_pass(Graph *g) {
-    PassCtx cx = {.diags = &D, .hw = &C};
-    return pass_device_memory(g, &cx);
+static int run_pass_allowing(Graph *g, int allow_misfit, PassCtx *out) {
+    PassCtx cx = {.diags = &D, .hw = &C, .allow_misfit = allow_misfit};
+    int rc = pass_device_memory(g, &cx);
+    if (out) *out = cx;
+    return rc;
 }
+
+static int run_pass(Graph *g) { return run_pass_allowing(g, 0, NULL); }
 
 /* ---- layout arithmetic ---- */
 
@@ -167,6 +171,19 @@ static void test_l1_misses_by_one_byte(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(D.v[0].hint);
     CU_ASSERT_PTR_NOT_NULL(strstr(D.v[0].hint, "set memory: dram for it (--set block.ffn.memory=dram, frees 8.0 KiB)"));
     ir_free(&g);
+
+    /* --allow-misfit: the same problem, as a warning, and the pass goes on; it says where it is */
+    fresh_device(1, 1, 16383, (int64_t)1 << 30, 1);
+    chain(&g, TTC_MEM_L1);
+    PassCtx cx;
+    CU_ASSERT_EQUAL(run_pass_allowing(&g, 1, &cx), 0);
+    CU_ASSERT_EQUAL_FATAL(D.n, 1);
+    CU_ASSERT_EQUAL(D.v[0].severity, DIAG_WARNING);
+    CU_ASSERT_EQUAL(D.n_errors, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(D.v[0].msg, "module 'block.ffn' (prefill): L1 needs 16384 B per core"));
+    CU_ASSERT_EQUAL(cx.misfit_first, 0);
+    CU_ASSERT_EQUAL(cx.n_misfits, 1);
+    ir_free(&g);
 }
 
 /* The same chain in DRAM, over 3 banks: each 2-tile tensor takes a page in 2 banks, so 3 pages'
@@ -181,13 +198,25 @@ static void test_dram_fits_exactly_and_misses_by_one(void) {
     CU_ASSERT_EQUAL(g.entries[0].l1_peak_bytes, 8192); /* circular buffers only */
     ir_free(&g);
 
+    /* one byte short: an error, as for L1 (does not fit is one verdict) */
     fresh_device(8, 8, 1 << 20, 12287, 3);
     chain(&g, TTC_MEM_DRAM);
-    CU_ASSERT_EQUAL(run_pass(&g), 0); /* a warning: the plan still runs on the emulator */
+    PassCtx cx;
+    CU_ASSERT_EQUAL(run_pass_allowing(&g, 0, &cx), -1);
     CU_ASSERT_EQUAL_FATAL(D.n, 1);
-    CU_ASSERT_EQUAL(D.v[0].severity, DIAG_WARNING);
+    CU_ASSERT_EQUAL(D.v[0].severity, DIAG_ERROR);
     CU_ASSERT_PTR_NOT_NULL(strstr(D.v[0].msg, "model '' (prefill): DRAM needs 12288 B per chip, wormhole_n150 has "
                                               "12287 B (weights 0 B, KV cache 0 B, activations 12.0 KiB at the peak)"));
+    CU_ASSERT_EQUAL(cx.n_misfits, 1);
+    ir_free(&g);
+
+    /* --allow-misfit: a warning, and the pass succeeds */
+    fresh_device(8, 8, 1 << 20, 12287, 3);
+    chain(&g, TTC_MEM_DRAM);
+    CU_ASSERT_EQUAL(run_pass_allowing(&g, 1, &cx), 0);
+    CU_ASSERT_EQUAL_FATAL(D.n, 1);
+    CU_ASSERT_EQUAL(D.v[0].severity, DIAG_WARNING);
+    CU_ASSERT_EQUAL(cx.n_misfits, 1);
     ir_free(&g);
 }
 
@@ -251,7 +280,7 @@ static void test_resident_weights_together(void) {
 
 /* ---- shipped specs ---- */
 
-static int compile_with(Compilation *c, const char *spec, const char *hw, const char *set) {
+static int compile_allowing(Compilation *c, const char *spec, const char *hw, const char *set, int allow_misfit) {
     char sp[512], hp[512];
     snprintf(sp, sizeof sp, "%s/specs/%s", unit_source_dir(), spec);
     snprintf(hp, sizeof hp, "%s/specs/hw/%s", unit_source_dir(), hw ? hw : "");
@@ -263,7 +292,12 @@ static int compile_with(Compilation *c, const char *spec, const char *hw, const 
     o.n_hw = hw != NULL;
     o.sets = sets;
     o.n_sets = set != NULL;
+    o.allow_misfit = allow_misfit;
     return compile_spec(&o, c);
+}
+
+static int compile_with(Compilation *c, const char *spec, const char *hw, const char *set) {
+    return compile_allowing(c, spec, hw, set, 0);
 }
 
 static void test_tiny_bert_everywhere(void) {
@@ -284,20 +318,40 @@ static void test_tiny_bert_everywhere(void) {
     }
 }
 
-/* Llama 3.1 8B in bf16 (15 GiB of weights) does not fit a 12 GiB Wormhole chip: a warning that
- * proposes bfp8 FFN weights; with them (or on a 32 GiB Blackhole) it fits. */
+/* Llama 3.1 8B in bf16 (15 GiB of weights) does not fit a 12 GiB Wormhole chip: an error that
+ * proposes bfp8 FFN weights; with them (or on a 32 GiB Blackhole) it fits. With allow_misfit the
+ * compile goes through with a warning, and its plan records the problem. */
 static void test_llama_8b_dram(void) {
     Compilation c;
-    CU_ASSERT_EQUAL_FATAL(compile_with(&c, "llama-3.1-8b.yaml", NULL, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(compile_with(&c, "llama-3.1-8b.yaml", NULL, NULL), 1);
     CU_ASSERT_EQUAL_FATAL(c.diags.n, 1);
-    CU_ASSERT_EQUAL(c.diags.v[0].severity, DIAG_WARNING);
+    CU_ASSERT_EQUAL(c.diags.v[0].severity, DIAG_ERROR);
     CU_ASSERT_PTR_NOT_NULL(strstr(c.diags.v[0].msg, "model 'llama-3.1-8b' (prefill): DRAM needs 15.16 GiB per chip, "
                                                     "wormhole_n150 has 12.00 GiB"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.diags.v[0].hint, "--set ffn.weight_dtype=bfp8"));
+    CU_ASSERT_EQUAL(c.misfit_first, 0);
+    CU_ASSERT_EQUAL(c.n_misfits, 1);
+    compile_free(&c);
+
+    CU_ASSERT_EQUAL_FATAL(compile_allowing(&c, "llama-3.1-8b.yaml", NULL, NULL, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(c.diags.n, 1);
+    CU_ASSERT_EQUAL(c.diags.v[0].severity, DIAG_WARNING);
+    CU_ASSERT_EQUAL(c.n_misfits, 1);
     for (int e = 0; e < c.graph.n_entries; e++) CU_ASSERT(c.graph.entries[e].dram_peak_bytes > c.hw.device.dram_bytes);
+    TtcPlan plan;
+    CU_ASSERT_EQUAL_FATAL(compile_plan_of(&c, "test", &plan), 0);
+    CU_ASSERT_EQUAL(plan.n_misfits, 1);
+    CU_ASSERT_STRING_EQUAL(plan.misfit, c.diags.v[0].msg);
+    ttc_plan_free(&plan);
     compile_free(&c);
     CU_ASSERT_EQUAL(compile_with(&c, "llama-3.1-8b.yaml", "performance.yaml", NULL), 0);
     CU_ASSERT_EQUAL(c.diags.n, 0);
+    CU_ASSERT_EQUAL(c.n_misfits, 0);
+    TtcPlan fits;
+    CU_ASSERT_EQUAL_FATAL(compile_plan_of(&c, "test", &fits), 0);
+    CU_ASSERT_EQUAL(fits.n_misfits, 0);
+    CU_ASSERT_STRING_EQUAL(fits.misfit, "");
+    ttc_plan_free(&fits);
     compile_free(&c);
     CU_ASSERT_EQUAL(compile_with(&c, "llama-3.1-8b.yaml", "blackhole_p150.yaml", NULL), 0);
     CU_ASSERT_EQUAL(c.diags.n, 0);

@@ -134,6 +134,7 @@ int plans_equal(const TtcPlan *a, const TtcPlan *b) {
              a->max_ctx == b->max_ctx && a->arena_bytes == b->arena_bytes && a->eos_token_id == b->eos_token_id,
          "sizes");
     SAME(strcmp(a->producer, b->producer) == 0, "producer");
+    SAME(a->n_misfits == b->n_misfits && strcmp(a->misfit, b->misfit) == 0, "misfit record");
     SAME(a->n_tensors == b->n_tensors && a->n_ops == b->n_ops, "counts");
     for (int i = 0; i < a->n_tensors; i++) {
         const TtcTensorDesc *x = &a->tensors[i], *y = &b->tensors[i];

@@ -119,6 +119,61 @@ static void test_plans_without_cost_load(void) {
     ttc_plan_free(&p);
 }
 
+/* The record that a plan does not fit (--allow-misfit) rides in the optional MISF chunk: it
+ * round-trips byte for byte, a plan that fits has none, and its fields are checked like any. */
+static void test_misfit_record(void) {
+    TtcPlan p, q;
+    TtcError e = {0};
+    make_plan(&p);
+    uint8_t *buf = NULL, *buf2 = NULL;
+    size_t len = 0, len2 = 0;
+    CU_ASSERT_EQUAL_FATAL(ttc_plan_serialize(&p, &buf, &len, &e), TTC_OK);
+    CU_ASSERT_EQUAL(get32(buf + 12), 4); /* fits: no MISF chunk */
+    CU_ASSERT_PTR_NULL(memmem(buf, len, "MISF", 4));
+    free(buf);
+
+    p.n_misfits = 3;
+    snprintf(p.misfit, sizeof p.misfit, "model 'x' (prefill): DRAM needs 13.60 GiB per chip, n150 has 12.00 GiB");
+    CU_ASSERT_EQUAL_FATAL(ttc_plan_serialize(&p, &buf, &len, &e), TTC_OK);
+    CU_ASSERT_EQUAL(get32(buf + 12), 5);
+    uint32_t n = 0;
+    size_t at = find_chunk(buf, len, "MISF", &n);
+    CU_ASSERT_FATAL(at > 0);
+    CU_ASSERT_EQUAL(n, 4 + 4 + strlen(p.misfit));
+    CU_ASSERT_EQUAL(get32(buf + at + 8), 3);
+    CU_ASSERT_EQUAL_FATAL(parse(buf, len, &q, &e), TTC_OK);
+    CU_ASSERT_TRUE(plans_equal(&p, &q));
+    CU_ASSERT_EQUAL(q.n_misfits, 3);
+    CU_ASSERT_STRING_EQUAL(q.misfit, p.misfit);
+    CU_ASSERT_EQUAL(ttc_plan_serialize(&q, &buf2, &len2, &e), TTC_OK);
+    CU_ASSERT_TRUE(len2 == len && memcmp(buf, buf2, len) == 0);
+    free(buf2);
+    ttc_plan_free(&q);
+
+    /* a count of 0 is no record at all: refused, as the writer never makes one */
+    put32(buf + at + 8, 0);
+    fix_crc(buf, len);
+    CU_ASSERT_TRUE(failed_with(parse(buf, len, &q, &e), &e, TTC_E_USER, "plan.bin: chunk MISF",
+                               "problem count 0 must be 1..1000000", "misfit count"));
+    put32(buf + at + 8, 3);
+    /* a problem text longer than the record holds */
+    put32(buf + at + 12, 5000);
+    fix_crc(buf, len);
+    CU_ASSERT_TRUE(failed_with(parse(buf, len, &q, &e), &e, TTC_E_USER, "plan.bin: chunk MISF",
+                               "first problem is 5000 bytes long, at most 1023", "misfit text"));
+    /* twice */
+    put32(buf + at + 12, (uint32_t)strlen(p.misfit));
+    size_t n2;
+    uint8_t *twice = splice(buf, len, at, buf + at, 8 + n, &n2);
+    put32(twice + 12, 6);
+    fix_crc(twice, n2);
+    CU_ASSERT_TRUE(failed_with(parse(twice, n2, &q, &e), &e, TTC_E_USER, "plan.bin", "chunk MISF: appears twice",
+                               "misfit twice"));
+    free(twice);
+    free(buf);
+    ttc_plan_free(&p);
+}
+
 /* COST counts must agree with ENTR and OPS_, whatever order the chunks come in. */
 static void test_cost_counts_must_match(void) {
     TtcPlan p, q;
@@ -632,6 +687,7 @@ static CU_TestInfo roundtrip_tests[] = {
     {"device estimates (COST) round-trip", test_roundtrip_costs},
     {"plans without COST load", test_plans_without_cost_load},
     {"COST counts must match the plan", test_cost_counts_must_match},
+    {"the misfit record (MISF) round-trips and is checked", test_misfit_record},
     {"a plan without ops is rejected", test_empty_plan_rejected},
     {"serialize refuses impossible counts", test_serialize_refuses_impossible_counts},
     {"write -> read is identical", test_roundtrip_file},
