@@ -41,7 +41,9 @@ int cmd_generate(const CliCommand *cmd, const CliArgs *a) {
                                cli_get(cmd, a, "--top-p"), cli_get(cmd, a, "--seed")))
         return 1;
     double t0 = ttc_now_ms();
-    if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK || ttc_ids_load(ids, "--prompt-ids", &prompt, &err) != TTC_OK)
+    if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK ||
+        ttc_ids_load(ids, "--prompt-ids", TTC_ROLE_INPUT_IDS, ttc_plan_input_bound(&m.plan, TTC_ROLE_INPUT_IDS),
+                     &prompt, &err) != TTC_OK)
         goto done;
     if (m.plan.model_type != TTC_MODEL_DECODER) {
         ttc_fail(&err, TTC_E_USER, "%s is an encoder plan; generate needs a decoder", a->pos[0]);

@@ -96,7 +96,7 @@ int cmd_profile(const CliCommand *cmd, const CliArgs *a) {
         return 1;
     const char *trace = cli_get(cmd, a, "--trace");
     if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK) goto done;
-    if (ttc_inputs_load(&r, "ttc profile", "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
+    if (ttc_inputs_load(&r, &m.plan, "ttc profile", "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
                         cli_get(cmd, a, "--attention-mask"), &err) != TTC_OK)
         goto done;
     if (decode_steps(&m.plan, cli_get(cmd, a, "--decode-steps") != NULL, r.in.seq, &steps, &err) != TTC_OK) goto done;

@@ -97,7 +97,7 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
     }
     double t0 = ttc_now_ms();
     if (ttc_model_open(&m, a->pos[0], &err) != TTC_OK) goto done;
-    if (ttc_inputs_load(&r, "ttc run", "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
+    if (ttc_inputs_load(&r, &m.plan, "ttc run", "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
                         cli_get(cmd, a, "--attention-mask"), &err) != TTC_OK)
         goto done;
     if (cli_load_weights(cmd, a, &m, check, &err) != TTC_OK) goto done;
