@@ -424,6 +424,10 @@ static void test_errors_values(void) {
          "0,", 0);
     CASE("\"hidden_size\": 99999999999999999999999, \"num_attention_heads\": 4",
          "key 'hidden_size': 1e+23 is out of range (1 to 131072)", "999", 0);
+    snprintf(t, sizeof t, "%s%s}", base, "\"hidden_size\": 1000000000, \"num_attention_heads\": 4");
+    expect_error(t, "key 'hidden_size': 1000000000 is out of range (1 to 131072)", "1000000000", 0,
+                 "ttc accepts hidden_dim up to 131072: the widest public model has hidden_dim 16,384 (Llama 3.1 "
+                 "405B); is the value a typo?");
     CASE("\"hidden_size\": -9223372036854775808, \"num_attention_heads\": 4",
          "key 'hidden_size': -9223372036854775808 is out of range (1 to 131072)", "-9", 0);
     CASE("\"hidden_size\": 30, \"num_attention_heads\": 4",
