@@ -7,6 +7,7 @@
 #include "cg.h"
 #include "cost.h"
 #include "lower.h"
+#include "spec_limits.h"
 
 void compile_options_init(CompileOptions *o) {
     memset(o, 0, sizeof *o);
@@ -44,6 +45,8 @@ int compile_spec(const CompileOptions *o, Compilation *c) {
     c->graph.mesh_rows = c->hw.device.mesh_rows > 0 ? c->hw.device.mesh_rows : 1;
     c->graph.mesh_cols = c->hw.device.mesh_cols > 0 ? c->hw.device.mesh_cols : 1;
     if (lower_spec(&c->spec, &lo, &c->graph, &c->diags) != 0) return status_of(c);
+    /* Before any pass multiplies the bounds into byte counts and cycle estimates. */
+    if (spec_check_sizes(&c->spec, lo.batch, lo.seq, lo.max_seq, &c->diags) != 0) return status_of(c);
 
     PassCtx cx = {.diags = &c->diags, .hw = &c->hw, .verbose = o->verbose, .verify_each = 1,
                   .allow_misfit = o->allow_misfit};

@@ -245,6 +245,18 @@ static int get_int(Ctx *c, const HfVal *obj, const char *parent, const char *key
     return check_int(c, v, parent, key, lo, hi, out);
 }
 
+/* get_int up to a row of spec_limits.h: a value past it gets the row's hint. */
+static int get_limited_int(Ctx *c, const HfVal *obj, const char *parent, const char *key, int required, int64_t lo,
+                           SpecLimitId id, int64_t *out) {
+    int before = c->d->n;
+    int64_t max = spec_limit_max(id);
+    int rc = get_int(c, obj, parent, key, required, lo, max, out);
+    const HfVal *v = member(c, obj, parent, key);
+    if (rc < 0 && c->d->n > before && v && v->kind == 'n' && (v->is_int ? v->i > max : v->num > (double)max))
+        diag_hint(&c->d->v[c->d->n - 1], "%s", spec_limit_hint(id));
+    return rc;
+}
+
 /* A number in (lo, hi] when lo_open, else [lo, hi]. */
 static int get_double(Ctx *c, const HfVal *obj, const char *parent, const char *key, int required, double lo,
                       int lo_open, double hi, double *out) {
@@ -401,7 +413,7 @@ static void read_rope(Ctx *c, const HfVal *root, HfModel *m) {
     get_double(c, s, parent, "factor", 1, 0.0, 1, 1e6, &m->factor);
     int lo = get_double(c, s, parent, "low_freq_factor", 1, 0.0, 1, 1e6, &m->low_freq);
     int hi = get_double(c, s, parent, "high_freq_factor", 1, 0.0, 1, 1e6, &m->high_freq);
-    get_int(c, s, parent, "original_max_position_embeddings", 1, 1, SPEC_MAX_DIM, &m->orig_max_pos);
+    get_limited_int(c, s, parent, "original_max_position_embeddings", 1, 1, SPEC_LIMIT_SEQ, &m->orig_max_pos);
     if (lo == 1 && hi == 1 && !(m->high_freq > m->low_freq))
         diag_error(c->d, loc_at(c, member(c, s, parent, "high_freq_factor")->pos),
                    "key '%s.high_freq_factor': %g must be above low_freq_factor (%g)", parent, m->high_freq,
@@ -414,7 +426,7 @@ static void read_rope(Ctx *c, const HfVal *root, HfModel *m) {
  * them or none. */
 static void read_window(Ctx *c, const HfVal *root, HfModel *m, int qwen2) {
     int64_t sw = 0;
-    if (get_int(c, root, NULL, "sliding_window", 0, 0, SPEC_MAX_DIM, &sw) != 1 || sw == 0) return;
+    if (get_limited_int(c, root, NULL, "sliding_window", 0, 0, SPEC_LIMIT_SEQ, &sw) != 1 || sw == 0) return;
     int use = !qwen2;
     if (get_bool(c, root, "use_sliding_window", &use) < 0 || !use) return;
     if (qwen2) {
@@ -525,21 +537,21 @@ static void read_model(Ctx *c, const HfVal *root, HfModel *m) {
     m->decoder = !bert;
     read_name(c, root, m);
     check_unsupported(c, root, bert);
-    get_int(c, root, NULL, "vocab_size", 1, 1, SPEC_MAX_DIM, &m->vocab);
-    int hid = get_int(c, root, NULL, "hidden_size", 1, 1, SPEC_MAX_DIM, &m->hidden);
-    get_int(c, root, NULL, "num_hidden_layers", 1, 1, SPEC_MAX_REPEAT, &m->layers);
-    int heads = get_int(c, root, NULL, "num_attention_heads", 1, 1, SPEC_MAX_HEADS, &m->heads);
-    get_int(c, root, NULL, "intermediate_size", 1, 1, SPEC_MAX_DIM, &m->ffn);
+    get_limited_int(c, root, NULL, "vocab_size", 1, 1, SPEC_LIMIT_VOCAB, &m->vocab);
+    int hid = get_limited_int(c, root, NULL, "hidden_size", 1, 1, SPEC_LIMIT_HIDDEN, &m->hidden);
+    get_limited_int(c, root, NULL, "num_hidden_layers", 1, 1, SPEC_LIMIT_REPEAT, &m->layers);
+    int heads = get_limited_int(c, root, NULL, "num_attention_heads", 1, 1, SPEC_LIMIT_HEADS, &m->heads);
+    get_limited_int(c, root, NULL, "intermediate_size", 1, 1, SPEC_LIMIT_FFN, &m->ffn);
     /* The Hugging Face classes' defaults for a missing max_position_embeddings. */
     m->max_pos = bert ? 512 : llama ? 2048 : mistral ? 4096 * 32 : 32768;
-    get_int(c, root, NULL, "max_position_embeddings", 0, 1, SPEC_MAX_DIM, &m->max_pos);
+    get_limited_int(c, root, NULL, "max_position_embeddings", 0, 1, SPEC_LIMIT_SEQ, &m->max_pos);
     read_activation(c, root, m);
 
     if (bert) {
         m->eps = 1e-12;
         get_double(c, root, NULL, "layer_norm_eps", 0, 0.0, 1, 1.0, &m->eps);
         m->token_types = 2;
-        get_int(c, root, NULL, "type_vocab_size", 0, 0, 1 << 16, &m->token_types);
+        get_limited_int(c, root, NULL, "type_vocab_size", 0, 0, SPEC_LIMIT_TOKEN_TYPES, &m->token_types);
         const char *pe = NULL;
         if (get_string(c, root, NULL, "position_embedding_type", 0, &pe) == 1 && strcmp(pe, "absolute") != 0) {
             Diag *dg = diag_error(c->d, loc_at(c, member(c, root, NULL, "position_embedding_type")->pos),
@@ -557,14 +569,14 @@ static void read_model(Ctx *c, const HfVal *root, HfModel *m) {
     m->eps = 1e-6;
     get_double(c, root, NULL, "rms_norm_eps", 0, 0.0, 1, 1.0, &m->eps);
     m->kv_heads = m->heads;
-    int kv = get_int(c, root, NULL, "num_key_value_heads", 0, 1, SPEC_MAX_HEADS, &m->kv_heads);
+    int kv = get_limited_int(c, root, NULL, "num_key_value_heads", 0, 1, SPEC_LIMIT_HEADS, &m->kv_heads);
     if (kv == 1 && heads == 1 && m->heads % m->kv_heads != 0) {
         Diag *dg = diag_error(c->d, loc_at(c, member(c, root, NULL, "num_key_value_heads")->pos),
                               "key 'num_key_value_heads': %lld does not divide num_attention_heads (%lld)",
                               (long long)m->kv_heads, (long long)m->heads);
         diag_hint(dg, "each key/value head serves an equal group of query heads");
     }
-    int hd = get_int(c, root, NULL, "head_dim", 0, 1, 1 << 16, &m->head_dim);
+    int hd = get_limited_int(c, root, NULL, "head_dim", 0, 1, SPEC_LIMIT_HEAD_DIM, &m->head_dim);
     if (hd == 0 && hid == 1 && heads == 1) {
         if (m->hidden % m->heads != 0) {
             Diag *dg = diag_error(c->d, loc_at(c, member(c, root, NULL, "num_attention_heads")->pos),

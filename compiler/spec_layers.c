@@ -40,12 +40,22 @@ static yaml_node_t *spec_field(SpecMap *sm, const char *key, int required, char 
     return v;
 }
 
-static int spec_int(SpecMap *sm, const char *key, int required, int64_t min, int64_t max, int64_t *out, DiagLoc *loc) {
+int spec_limited_int(SpecParse *p, yaml_node_t *v, const char *ctx, const char *key, int64_t min, SpecLimitId id,
+                     int64_t *out) {
+    int before = p->d->n;
+    if (yamlu_int(p->y, v, ctx, key, min, spec_limit_max(id), out) == 0) return 0;
+    if (p->d->n > before && strstr(p->d->v[p->d->n - 1].msg, "must be at most"))
+        diag_hint(&p->d->v[p->d->n - 1], "%s", spec_limit_hint(id));
+    return -1;
+}
+
+static int spec_int(SpecMap *sm, const char *key, int required, int64_t min, SpecLimitId id, int64_t *out,
+                    DiagLoc *loc) {
     char label[64];
     yaml_node_t *v = spec_field(sm, key, required, label, sizeof label);
     if (!v) return required ? -1 : 0;
     if (loc) *loc = yamlu_loc(sm->p->y, v);
-    return yamlu_int(sm->p->y, v, sm->e->ctx, label, min, max, out) == 0 ? 1 : -1;
+    return spec_limited_int(sm->p, v, sm->e->ctx, label, min, id, out) == 0 ? 1 : -1;
 }
 
 static int spec_double(SpecMap *sm, const char *key, int required, double min, int min_exclusive, double max,
@@ -97,10 +107,10 @@ static void spec_parse_embedding(SpecMap *sm) {
     static const char *const keys[] = {"hidden_dim", "position", "token_types", "norm", "norm_eps"};
     SpecLayer *L = &sm->e->t;
     spec_check_keys(sm, keys, 5, sm->e->ctx);
-    spec_int(sm, "hidden_dim", 1, 1, SPEC_MAX_DIM, &L->hidden_dim, &sm->e->hidden_loc);
+    spec_int(sm, "hidden_dim", 1, 1, SPEC_LIMIT_HIDDEN, &L->hidden_dim, &sm->e->hidden_loc);
     L->position = sm->p->model_type == SPEC_ENCODER ? SPEC_POS_LEARNED : SPEC_POS_NONE;
     spec_enum(sm, "position", 0, "position", spec_position_names, 2, &L->position);
-    spec_int(sm, "token_types", 0, 0, 1 << 16, &L->token_types, NULL);
+    spec_int(sm, "token_types", 0, 0, SPEC_LIMIT_TOKEN_TYPES, &L->token_types, NULL);
     L->norm = SPEC_NORM_NONE;
     spec_enum(sm, "norm", 0, "norm", spec_norm_names, 3, &L->norm);
     spec_norm_eps(sm, L->norm, &L->norm_eps);
@@ -124,7 +134,7 @@ static void spec_parse_rope_scaling(SpecMap *parent, yaml_node_t *m, SpecRope *r
     spec_double(&sm, "factor", 1, 0.0, 1, 1e6, &r->factor);
     int lo = spec_double(&sm, "low_freq_factor", 1, 0.0, 1, 1e6, &r->low_freq_factor);
     int hi = spec_double(&sm, "high_freq_factor", 1, 0.0, 1, 1e6, &r->high_freq_factor);
-    spec_int(&sm, "original_max_position", 1, 1, SPEC_MAX_DIM, &r->original_max_position, NULL);
+    spec_int(&sm, "original_max_position", 1, 1, SPEC_LIMIT_SEQ, &r->original_max_position, NULL);
     /* Llama 3 interpolates between the two wavelength bounds: it divides by their difference. */
     if (lo == 1 && hi == 1 && r->high_freq_factor <= r->low_freq_factor) {
         Diag *dg = diag_error(p->d, yamlu_loc(p->y, yamlu_get(p->y, m, "high_freq_factor", NULL)),
@@ -168,7 +178,7 @@ static void spec_parse_attention(SpecMap *parent, yaml_node_t *m, SpecAttention 
     spec_bool(&sm, "qkv_bias", &a->qkv_bias);
     yaml_node_t *rope = yamlu_get(p->y, m, "rope", NULL);
     if (rope) spec_parse_rope(&sm, rope, &a->rope);
-    spec_int(&sm, "sliding_window", 0, 0, SPEC_MAX_DIM, &a->sliding_window, NULL);
+    spec_int(&sm, "sliding_window", 0, 0, SPEC_LIMIT_SEQ, &a->sliding_window, NULL);
 }
 
 /* "1, 2, 4, 8" for a hint about what divides n. */
@@ -193,12 +203,12 @@ static void spec_parse_transformer(SpecMap *sm) {
     SpecEntry *e = sm->e;
     SpecLayer *L = &e->t;
     spec_check_keys(sm, keys, 11, e->ctx);
-    int hid = spec_int(sm, "hidden_dim", 1, 1, SPEC_MAX_DIM, &L->hidden_dim, &e->hidden_loc);
+    int hid = spec_int(sm, "hidden_dim", 1, 1, SPEC_LIMIT_HIDDEN, &L->hidden_dim, &e->hidden_loc);
     DiagLoc heads_loc = {0}, kv_loc = {0};
-    int heads = spec_int(sm, "num_heads", 1, 1, SPEC_MAX_HEADS, &L->num_heads, &heads_loc);
-    int kv = spec_int(sm, "num_kv_heads", 0, 1, SPEC_MAX_HEADS, &L->num_kv_heads, &kv_loc);
-    int hd = spec_int(sm, "head_dim", 0, 1, 1 << 16, &L->head_dim, NULL);
-    spec_int(sm, "ffn_dim", 1, 1, SPEC_MAX_DIM, &L->ffn_dim, NULL);
+    int heads = spec_int(sm, "num_heads", 1, 1, SPEC_LIMIT_HEADS, &L->num_heads, &heads_loc);
+    int kv = spec_int(sm, "num_kv_heads", 0, 1, SPEC_LIMIT_HEADS, &L->num_kv_heads, &kv_loc);
+    int hd = spec_int(sm, "head_dim", 0, 1, SPEC_LIMIT_HEAD_DIM, &L->head_dim, NULL);
+    spec_int(sm, "ffn_dim", 1, 1, SPEC_LIMIT_FFN, &L->ffn_dim, NULL);
     spec_enum(sm, "ffn_type", 1, "ffn_type", spec_ffn_names, 2, &L->ffn_type);
     spec_enum(sm, "activation", 1, "activation", spec_activation_names, 4, &L->activation);
     int norm = 0;
@@ -243,7 +253,7 @@ static void spec_parse_pooler(SpecMap *sm) {
     static const char *const keys[] = {"hidden_dim", "activation"};
     SpecLayer *L = &sm->e->t;
     spec_check_keys(sm, keys, 2, sm->e->ctx);
-    spec_int(sm, "hidden_dim", 1, 1, SPEC_MAX_DIM, &L->hidden_dim, &sm->e->hidden_loc);
+    spec_int(sm, "hidden_dim", 1, 1, SPEC_LIMIT_HIDDEN, &L->hidden_dim, &sm->e->hidden_loc);
     L->activation = SPEC_ACT_TANH;
     spec_enum(sm, "activation", 0, "activation", spec_activation_names, 5, &L->activation);
 }
@@ -257,7 +267,7 @@ static void spec_parse_norm(SpecMap *sm) {
     int norm = 0;
     if (spec_norm_type(sm, "norm_type", 1, &norm) == 1) L->norm = norm;
     spec_norm_eps(sm, L->norm, &L->norm_eps);
-    spec_int(sm, "hidden_dim", 0, 1, SPEC_MAX_DIM, &L->hidden_dim, &sm->e->hidden_loc);
+    spec_int(sm, "hidden_dim", 0, 1, SPEC_LIMIT_HIDDEN, &L->hidden_dim, &sm->e->hidden_loc);
 }
 
 /* params: {input_dim: I, output_dim: O, bias?: bool, tied_to?: EMBEDDING_LAYER_ID}
@@ -267,8 +277,8 @@ static void spec_parse_linear(SpecMap *sm) {
     SpecEntry *e = sm->e;
     SpecLayer *L = &e->t;
     spec_check_keys(sm, keys, 4, e->ctx);
-    spec_int(sm, "input_dim", 1, 1, SPEC_MAX_DIM, &L->input_dim, &e->in_loc);
-    spec_int(sm, "output_dim", 1, 1, SPEC_MAX_DIM, &L->output_dim, &e->out_loc);
+    spec_int(sm, "input_dim", 1, 1, SPEC_LIMIT_LINEAR, &L->input_dim, &e->in_loc);
+    spec_int(sm, "output_dim", 1, 1, SPEC_LIMIT_LINEAR, &L->output_dim, &e->out_loc);
     spec_bool(sm, "bias", &L->bias);
     yaml_node_t *tied = yamlu_get(sm->p->y, sm->m, "tied_to", NULL);
     if (tied && yamlu_string(sm->p->y, tied, e->ctx, "tied_to", &L->tied_to) == 0)

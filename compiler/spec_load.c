@@ -23,10 +23,10 @@ static void spec_parse_model(Spec *s, SpecParse *p, yaml_node_t *m) {
         s->type = type;
     p->model_type = type;
     if ((v = yamlu_require(y, m, "vocab_size", "model")) &&
-        yamlu_int(y, v, "model", "vocab_size", 1, SPEC_MAX_DIM, &s->vocab_size) == 0)
+        spec_limited_int(p, v, "model", "vocab_size", 1, SPEC_LIMIT_VOCAB, &s->vocab_size) == 0)
         p->vocab_size = s->vocab_size;
     if ((v = yamlu_require(y, m, "max_sequence_length", "model")))
-        yamlu_int(y, v, "model", "max_sequence_length", 1, SPEC_MAX_DIM, &s->max_sequence_length);
+        spec_limited_int(p, v, "model", "max_sequence_length", 1, SPEC_LIMIT_SEQ, &s->max_sequence_length);
     if ((v = yamlu_get(y, m, "eos_token_id", NULL)) &&
         yamlu_int(y, v, "model", "eos_token_id", 0, INT64_MAX, &s->eos_token_id) == 0 && p->vocab_size > 0 &&
         s->eos_token_id >= p->vocab_size) {
@@ -84,7 +84,7 @@ static void spec_parse_entry(SpecParse *p, yaml_node_t *m, int index, SpecEntry 
 
     if ((v = yamlu_get(y, m, "repeat", NULL))) {
         e->repeat_loc = yamlu_loc(y, v);
-        yamlu_int(y, v, e->ctx, "repeat", 1, SPEC_MAX_REPEAT, &e->repeat);
+        spec_limited_int(p, v, e->ctx, "repeat", 1, SPEC_LIMIT_REPEAT, &e->repeat);
     }
     if (e->repeat > 0 && placeholders == 0 && e->t.id) {
         Diag *dg = diag_error(p->d, e->repeat_loc, "%s: repeat needs '{i}' in the id to name each copy", e->ctx);
@@ -250,9 +250,10 @@ static char *spec_expand_id(const char *id, int64_t i) {
 static int spec_expand(Spec *s, SpecParse *p, SpecEntry *es, int n) {
     int64_t total = 0;
     for (int i = 0; i < n; i++) total += es[i].repeat > 0 ? es[i].repeat : 1;
-    if (total > SPEC_MAX_LAYERS) {
-        diag_error(p->d, es[0].loc, "the layers expand to %lld layers; ttc accepts at most %d", (long long)total,
-                   SPEC_MAX_LAYERS);
+    if (total > spec_limit_max(SPEC_LIMIT_LAYERS)) {
+        Diag *dg = diag_error(p->d, es[0].loc, "the layers expand to %lld layers; ttc accepts at most %lld",
+                              (long long)total, (long long)spec_limit_max(SPEC_LIMIT_LAYERS));
+        diag_hint(dg, "%s", spec_limit_hint(SPEC_LIMIT_LAYERS));
         return -1;
     }
     s->layers = yamlu_alloc(sizeof *s->layers * (size_t)total);

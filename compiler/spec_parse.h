@@ -6,12 +6,7 @@
 #include "spec.h"
 #include "yaml_util.h"
 
-/* Upper bounds that keep every product of dims inside int64 and every allocation sane; no
- * real model comes near them. */
-#define SPEC_MAX_DIM ((int64_t)1 << 24)
-#define SPEC_MAX_HEADS 4096
-#define SPEC_MAX_REPEAT 10000
-#define SPEC_MAX_LAYERS 100000
+#include "spec_limits.h" /* the upper bound of every size: one table */
 
 typedef struct SpecParse {
     YamluDoc *y;
@@ -37,5 +32,9 @@ extern const char *const spec_layer_type_names[5]; /* indexed by SpecLayerType *
 /* Parses `params:` of an entry whose type is known, applies the defaults, and checks the
  * rules that concern this layer alone (heads divide, eps > 0, ...). */
 void spec_parse_params(SpecParse *p, SpecEntry *e, yaml_node_t *params);
+
+/* yamlu_int in [min, the row's max]; a value past the max gets the row's hint. 0 ok, -1 on error. */
+int spec_limited_int(SpecParse *p, yaml_node_t *v, const char *ctx, const char *key, int64_t min, SpecLimitId id,
+                     int64_t *out);
 
 #endif

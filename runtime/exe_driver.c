@@ -153,7 +153,7 @@ static int exe_run(Exe *x) {
     const char *decoder_hint = x->prog->model_type == TTC_MODEL_DECODER
                                    ? " (or --prompt-ids with --max-new-tokens to generate)" : "";
     if (exe_open_model(x, &err) ||
-        ttc_inputs_load(&r, a->prog, decoder_hint, a->val[EXE_INPUT_IDS], a->val[EXE_TOKEN_TYPE_IDS],
+        ttc_inputs_load(&r, &x->m.plan, a->prog, decoder_hint, a->val[EXE_INPUT_IDS], a->val[EXE_TOKEN_TYPE_IDS],
                         a->val[EXE_ATTENTION_MASK], &err) ||
         exe_load_weights(x, &err))
         goto done;
@@ -203,7 +203,10 @@ static int exe_generate(Exe *x) {
         ttc_sampler_from_flags(&smp, a->val[EXE_TEMPERATURE], a->val[EXE_TOP_K], a->val[EXE_TOP_P], a->val[EXE_SEED]))
         return 1;
     double t0 = ttc_now_ms();
-    if (exe_open_model(x, &err) || ttc_ids_load(a->val[EXE_PROMPT_IDS], "--prompt-ids", &prompt, &err)) goto done;
+    if (exe_open_model(x, &err) ||
+        ttc_ids_load(a->val[EXE_PROMPT_IDS], "--prompt-ids", TTC_ROLE_INPUT_IDS,
+                     ttc_plan_input_bound(&x->m.plan, TTC_ROLE_INPUT_IDS), &prompt, &err))
+        goto done;
     const TtcPlan *p = &x->m.plan;
     if (p->model_type != TTC_MODEL_DECODER) {
         ttc_fail(&err, TTC_E_USER, "%s is an encoder; generation needs a decoder", a->prog);

@@ -263,6 +263,25 @@ static uint64_t load_le(const unsigned char *p, int size) {
     return v;
 }
 
+/* One integer or bool element as int64; -1 for an unsigned 64-bit value above INT64_MAX. */
+static int npy_int_value(const unsigned char *p, const NpyHeader *h, int64_t *out) {
+    uint64_t bits = load_le(p, h->size);
+    if (h->kind == 'b') {
+        *out = bits != 0;
+    } else if (h->kind == 'u') {
+        if (bits > INT64_MAX) return -1;
+        *out = (int64_t)bits;
+    } else if (h->size == 8) {
+        memcpy(out, &bits, 8);
+    } else {
+        /* Two's complement of `size` bytes: flipping the sign bit maps the range onto
+         * [0, 2^bits), and subtracting the sign bit's weight maps it back, all in range. */
+        uint64_t sign = UINT64_C(1) << (8 * h->size - 1);
+        *out = (int64_t)(bits ^ sign) - (int64_t)sign;
+    }
+    return 0;
+}
+
 static float element_f32(const unsigned char *p, int size) {
     uint64_t bits = load_le(p, size);
     if (size == 2) return ttc_f16_to_f32((uint16_t)bits);
@@ -312,34 +331,18 @@ static TtcStatus read_any(const char *path, TtcNpyArray *a, int want_float, TtcE
             a->f32[i] = element_f32(src, h.size);
             continue;
         }
-        uint64_t bits = load_le(src, h.size);
-        if (h.kind == 'b') {
-            a->i32[i] = bits != 0;
-        } else if (h.kind == 'u') {
-            if (bits > INT32_MAX) {
+        int64_t v;
+        if (npy_int_value(src, &h, &v) || v < INT32_MIN || v > INT32_MAX) {
+            if (h.kind == 'u')
                 ttc_fail(err, TTC_E_USER, "'%s': value %" PRIu64 " at flat index %" PRId64 " does not fit in int32",
-                         path, bits, i);
-                goto fail;
-            }
-            a->i32[i] = (int32_t)bits;
-        } else {
-            /* Two's complement of `size` bytes: flipping the sign bit maps the range onto
-             * [0, 2^bits), and subtracting the sign bit's weight maps it back, all in range. */
-            int64_t v;
-            if (h.size == 8) {
-                memcpy(&v, &bits, 8);
-            } else {
-                uint64_t sign = UINT64_C(1) << (8 * h.size - 1);
-                v = (int64_t)(bits ^ sign) - (int64_t)sign;
-            }
-            if (v < INT32_MIN || v > INT32_MAX) {
+                         path, load_le(src, h.size), i);
+            else
                 ttc_fail(err, TTC_E_USER, "'%s': value %" PRId64 " at flat index %" PRId64 " does not fit in int32",
                          path, v, i);
-                ttc_hint(err, "token ids and masks must lie in the int32 range");
-                goto fail;
-            }
-            a->i32[i] = (int32_t)v;
+            ttc_hint(err, "token ids and masks must lie in the int32 range");
+            goto fail;
         }
+        a->i32[i] = (int32_t)v;
     }
     a->rank = h.rank;
     memcpy(a->shape, h.shape, sizeof a->shape);
@@ -479,13 +482,116 @@ fail:
     return TTC_E_USER;
 }
 
-TtcStatus ttc_ids_load(const char *arg, const char *flag, TtcNpyArray *a, TtcError *err) {
+/* What each id input may hold. The upper bound (exclusive) comes from the plan: vocab_size, the
+ * rows of the token type table, 2 for a mask; an id past it would index outside a table. */
+typedef struct IdRule {
+    TtcRole role;
+    const char *noun;     /* "token id" */
+    const char *range_of; /* "the vocabulary" */
+    int bool_ok;          /* numpy's bool is a natural mask, never an id */
+    const char *hint;
+} IdRule;
+
+static const IdRule id_rules[] = {
+    {TTC_ROLE_INPUT_IDS, "token id", "the vocabulary", 0, "the ids must come from this model's tokenizer"},
+    {TTC_ROLE_TOKEN_TYPE_IDS, "token type id", "the token types", 0,
+     "token type ids name each token's segment (BERT: 0 for the first text, 1 for the second); a model without "
+     "token types takes only 0"},
+    {TTC_ROLE_ATTENTION_MASK, "attention mask value", "the mask values", 1,
+     "a mask holds 1 for a token to attend to and 0 for padding"},
+};
+
+static const IdRule *id_rule(TtcRole role) {
+    for (size_t i = 0; i < sizeof id_rules / sizeof id_rules[0]; i++)
+        if (id_rules[i].role == role) return &id_rules[i];
+    return NULL;
+}
+
+/* `where` is "--input-ids" for a literal list, "--input-ids 'ids.npy'" for a file. */
+static TtcStatus id_out_of_range(const char *where, const IdRule *r, const char *value, int64_t i, int64_t seq,
+                                 int64_t bound, TtcError *err) {
+    /* A negative value is wrong whatever the bound (which is only the int32 range while a spec
+     * is still to be compiled for the ids' shape: say so without naming that bound). */
+    if (value[0] == '-')
+        ttc_fail(err, TTC_E_USER, "%s: %s %s at [%" PRId64 ", %" PRId64 "] is negative; %s starts at 0", where,
+                 r->noun, value, i / seq, i % seq, r->range_of);
+    else
+        ttc_fail(err, TTC_E_USER, "%s: %s %s at [%" PRId64 ", %" PRId64 "] is outside %s [0, %" PRId64 ")", where,
+                 r->noun, value, i / seq, i % seq, r->range_of, bound);
+    ttc_hint(err, "%s", r->hint);
+    return TTC_E_USER;
+}
+
+/* A .npy of ids of any integer dtype, converted to int32 with every value checked against
+ * [0, bound) before it is stored: uint8, int16, ... are as good as int64 when the values fit. */
+static TtcStatus ids_read_file(const char *path, const char *flag, const IdRule *r, int64_t bound, TtcNpyArray *a,
+                               TtcError *err) {
+    char *buf = NULL, where[512], sh[160], val[24];
+    size_t len = 0;
+    NpyHeader h;
+    snprintf(where, sizeof where, "%s '%s'", flag, path);
+    if (ttc_read_file(path, &buf, &len, err)) return err->status;
+    const unsigned char *u = (const unsigned char *)buf;
+    if (parse_npy(path, u, len, &h, err)) goto fail;
+    if (h.kind == 'f' || (h.kind == 'b' && !r->bool_ok)) {
+        ttc_fail(err, TTC_E_USER, "%s holds %s data ('%s'); %ss must be integers", where,
+                 h.kind == 'f' ? "floating-point" : "bool", h.descr, r->noun);
+        ttc_hint(err, "ids must be integers: save with np.save(path, ids.astype(np.int64))");
+        goto fail;
+    }
+    if (h.rank != 1 && h.rank != 2) {
+        ttc_fail(err, TTC_E_USER, "%s: '%s' has shape %s; expected [batch, seq] or [seq]", flag, path,
+                 py_shape(h.rank, h.shape, sh, sizeof sh));
+        goto fail;
+    }
+    int64_t seq = h.shape[h.rank - 1] > 0 ? h.shape[h.rank - 1] : 1;
+    a->i32 = malloc((h.n > 0 ? (size_t)h.n : 1) * sizeof *a->i32); /* h.n is bounded by the file's size */
+    if (!a->i32) {
+        ttc_fail(err, TTC_E_INTERNAL, "'%s': out of memory for %" PRId64 " ids", path, h.n);
+        goto fail;
+    }
+    const unsigned char *src = u + h.data_off;
+    for (int64_t i = 0; i < h.n; i++, src += h.size) {
+        int64_t v;
+        if (npy_int_value(src, &h, &v) || v < 0 || v >= bound) {
+            if (h.kind == 'u') snprintf(val, sizeof val, "%" PRIu64, load_le(src, h.size));
+            else snprintf(val, sizeof val, "%" PRId64, v);
+            id_out_of_range(where, r, val, i, seq, bound, err);
+            goto fail;
+        }
+        a->i32[i] = (int32_t)v; /* bound <= INT32_MAX + 1 (ttc_ids_load) */
+    }
+    a->rank = h.rank;
+    memcpy(a->shape, h.shape, sizeof a->shape);
+    a->n = h.n;
+    free(buf);
+    return TTC_OK;
+fail:
+    free(buf);
+    ttc_npy_free(a);
+    return err->status;
+}
+
+TtcStatus ttc_ids_load(const char *arg, const char *flag, TtcRole role, int64_t bound, TtcNpyArray *a,
+                       TtcError *err) {
     memset(a, 0, sizeof *a);
     if (!flag) flag = "ids";
+    const IdRule *r = id_rule(role);
     if (!arg) return ttc_fail(err, TTC_E_INTERNAL, "%s: no argument", flag);
+    if (!r || bound < 1 || bound > (int64_t)INT32_MAX + 1)
+        return ttc_fail(err, TTC_E_INTERNAL, "%s: no id rule for role %d with bound %" PRId64, flag, (int)role, bound);
     size_t n = strlen(arg);
     int is_file = n >= 4 && strcasecmp(arg + n - 4, ".npy") == 0;
-    if (is_file ? ttc_npy_read_i32(arg, a, err) : ttc_ids_parse_literal(arg, flag, a, err)) return err->status;
+    if (is_file ? ids_read_file(arg, flag, r, bound, a, err) : ttc_ids_parse_literal(arg, flag, a, err))
+        return err->status;
+    for (int64_t i = 0; !is_file && i < a->n; i++) {
+        if (a->i32[i] >= 0 && a->i32[i] < bound) continue;
+        char val[24];
+        snprintf(val, sizeof val, "%d", (int)a->i32[i]);
+        id_out_of_range(flag, r, val, i, a->n, bound, err);
+        ttc_npy_free(a);
+        return TTC_E_USER;
+    }
     char sh[160];
     if (a->rank == 1) {
         a->rank = 2;

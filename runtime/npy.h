@@ -26,8 +26,13 @@ TtcStatus ttc_npy_write_f32(const char *path, const float *data, const int64_t *
 
 /* "101,2023,102" -> rank-1 int32 array (whitespace allowed around numbers). Errors name `flag`. */
 TtcStatus ttc_ids_parse_literal(const char *text, const char *flag, TtcNpyArray *a, TtcError *err);
-/* A command-line id argument: a path ending in .npy is read as a file, anything else as a literal
- * list. The result has rank 2 [batch, seq]; a rank-1 input becomes [1, seq]. */
-TtcStatus ttc_ids_load(const char *arg, const char *flag, TtcNpyArray *a, TtcError *err);
+/* A command-line id argument: a path ending in .npy is read as a file (any integer dtype; bool
+ * only for masks; floats are refused), anything else as a literal list. Every value must lie in
+ * [0, bound): the plan's vocab_size for TTC_ROLE_INPUT_IDS, the token type table's rows for
+ * TTC_ROLE_TOKEN_TYPE_IDS, 2 for TTC_ROLE_ATTENTION_MASK (ttc_plan_input_bound gives them); the
+ * error names the file or flag, the position [b, s] and the value. The result has rank 2
+ * [batch, seq]; a rank-1 input becomes [1, seq]. */
+TtcStatus ttc_ids_load(const char *arg, const char *flag, TtcRole role, int64_t bound, TtcNpyArray *a,
+                       TtcError *err);
 
 #endif

@@ -6,6 +6,7 @@
  * ttc_plan_validate (plan_validate.c) before the caller sees it. */
 #include "plan.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -647,6 +648,24 @@ static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks,
     return TTC_OK;
 }
 
+/* The length the chunk list in the header says the file has (header, chunks, CRC), walked from
+ * the chunk lengths alone. Exact when the bytes reach the last chunk's header; otherwise a lower
+ * bound (*at_least set): the headers of the chunks past the cut are counted, not their payloads.
+ * Each step moves past the end or by at least 8 bytes, so the walk stays within `len`. */
+static uint64_t plan_claimed_length(const uint8_t *buf, size_t len, int *at_least) {
+    uint64_t pos = PLAN_HEADER_BYTES;
+    uint32_t n_chunks = plan_le32(buf + 12);
+    *at_least = 0;
+    for (uint32_t c = 0; c < n_chunks; c++) {
+        if (pos + PLAN_CHUNK_HEADER_BYTES > len) {
+            *at_least = 1;
+            return pos + (uint64_t)(n_chunks - c) * PLAN_CHUNK_HEADER_BYTES + PLAN_CRC_BYTES;
+        }
+        pos += PLAN_CHUNK_HEADER_BYTES + (uint64_t)plan_le32(buf + pos + 4);
+    }
+    return pos + PLAN_CRC_BYTES;
+}
+
 TtcStatus ttc_plan_parse(TtcPlan *p, const uint8_t *buf, size_t len, const char *what, TtcError *err) {
     memset(p, 0, sizeof *p);
     if (!what) what = "plan";
@@ -679,6 +698,17 @@ TtcStatus ttc_plan_parse(TtcPlan *p, const uint8_t *buf, size_t len, const char 
     }
     size_t body_end = len - PLAN_CRC_BYTES;
     uint32_t stored = plan_le32(buf + body_end), actual = plan_crc32(buf, body_end);
+    int at_least;
+    uint64_t claimed = plan_claimed_length(buf, len, &at_least);
+    /* A cut file fails its checksum too, but "truncated" says what happened. A file whose
+     * checksum holds was not cut: its chunk lengths are judged by the parser below. */
+    if (stored != actual && claimed > len) {
+        ttc_fail(err, st, "%s: truncated: %zu of %s%" PRIu64 " bytes", what, len, at_least ? "at least " : "",
+                 claimed);
+        ttc_hint(err, "the file was cut short (an interrupted copy or download?); copy it again or %s",
+                 plan_recompile_hint);
+        return st;
+    }
     if (stored != actual) {
         ttc_fail(err, st, "%s: corrupted (checksum mismatch: stored %08x, computed %08x)", what,
                  (unsigned)stored, (unsigned)actual);

@@ -65,11 +65,26 @@ int ttc_flag_real(const char *flag, const char *text, double lo, double hi, doub
     return 0;
 }
 
+int64_t ttc_plan_input_bound(const TtcPlan *p, TtcRole role) {
+    int64_t bound = 1; /* token type ids for a model without a token type table: only 0 */
+    if (role == TTC_ROLE_ATTENTION_MASK) return 2;
+    if (!p) return (int64_t)INT32_MAX + 1; /* no plan yet: only the int32 range */
+    else if (role == TTC_ROLE_INPUT_IDS) bound = p->vocab_size;
+    /* Token type ids index the table the embedding op gathers from with them. */
+    for (int32_t i = 0; role == TTC_ROLE_TOKEN_TYPE_IDS && i < p->n_ops; i++) {
+        const TtcOpDesc *op = &p->ops[i];
+        if (op->kind != TTC_OP_EMBEDDING || op->n_in < 2 || p->tensors[op->in[0]].role != (int32_t)role) continue;
+        const TtcTensorDesc *table = &p->tensors[op->in[1]];
+        bound = table->shape.d[table->shard_chips > 0 ? 1 : 0].size; /* per-chip copies: [chips, rows, H] */
+    }
+    return bound < (int64_t)INT32_MAX + 1 ? bound : (int64_t)INT32_MAX + 1; /* ids are int32 */
+}
+
 /* Loads an optional companion input that must have the ids' shape. */
-static TtcStatus load_companion(const char *arg, const char *flag, const TtcNpyArray *ids, TtcNpyArray *out,
-                                const int32_t **dst, TtcError *err) {
+static TtcStatus load_companion(const TtcPlan *p, const char *arg, const char *flag, TtcRole role,
+                                const TtcNpyArray *ids, TtcNpyArray *out, const int32_t **dst, TtcError *err) {
     if (!arg) return TTC_OK;
-    if (ttc_ids_load(arg, flag, out, err) != TTC_OK) return err->status;
+    if (ttc_ids_load(arg, flag, role, ttc_plan_input_bound(p, role), out, err) != TTC_OK) return err->status;
     if (out->shape[0] != ids->shape[0] || out->shape[1] != ids->shape[1]) {
         ttc_fail(err, TTC_E_USER, "%s has shape [%lld, %lld], the input ids have [%lld, %lld]", flag,
                  (long long)out->shape[0], (long long)out->shape[1], (long long)ids->shape[0], (long long)ids->shape[1]);
@@ -79,23 +94,26 @@ static TtcStatus load_companion(const char *arg, const char *flag, const TtcNpyA
     return TTC_OK;
 }
 
-TtcStatus ttc_inputs_load(TtcInputFiles *f, const char *who, const char *hint_more, const char *input_ids,
-                          const char *token_type_ids, const char *attention_mask, TtcError *err) {
+TtcStatus ttc_inputs_load(TtcInputFiles *f, const TtcPlan *p, const char *who, const char *hint_more,
+                          const char *input_ids, const char *token_type_ids, const char *attention_mask,
+                          TtcError *err) {
     memset(f, 0, sizeof *f);
     if (!input_ids) {
         ttc_fail(err, TTC_E_USER, "%s: --input-ids is required", who);
         ttc_hint(err, "e.g. --input-ids \"101,7592,2088,102\" or --input-ids ids.npy%s", hint_more);
         return TTC_E_USER;
     }
-    if (ttc_ids_load(input_ids, "--input-ids", &f->ids, err) != TTC_OK) return err->status;
+    if (ttc_ids_load(input_ids, "--input-ids", TTC_ROLE_INPUT_IDS, ttc_plan_input_bound(p, TTC_ROLE_INPUT_IDS),
+                     &f->ids, err) != TTC_OK)
+        return err->status;
     f->in.input_ids = f->ids.i32;
     f->in.batch = f->ids.shape[0];
     f->in.seq = f->ids.shape[1];
-    if (load_companion(token_type_ids, "--token-type-ids", &f->ids, &f->token_type_ids, &f->in.token_type_ids,
-                       err) != TTC_OK)
+    if (load_companion(p, token_type_ids, "--token-type-ids", TTC_ROLE_TOKEN_TYPE_IDS, &f->ids, &f->token_type_ids,
+                       &f->in.token_type_ids, err) != TTC_OK)
         return err->status;
-    return load_companion(attention_mask, "--attention-mask", &f->ids, &f->attention_mask, &f->in.attention_mask,
-                          err);
+    return load_companion(p, attention_mask, "--attention-mask", TTC_ROLE_ATTENTION_MASK, &f->ids,
+                          &f->attention_mask, &f->in.attention_mask, err);
 }
 
 void ttc_inputs_free(TtcInputFiles *f) {

@@ -32,12 +32,18 @@ typedef struct TtcInputFiles {
     TtcInputs in; /* points into the arrays */
 } TtcInputFiles;
 
+/* The exclusive upper bound of the values of the input with `role` (ttc_ids_load): vocab_size for
+ * ids, the token type table's rows (1 without one: only 0), 2 for the attention mask; with no plan
+ * yet (p NULL), only the int32 range (the mask: 2). */
+int64_t ttc_plan_input_bound(const TtcPlan *p, TtcRole role);
+
 /* Loads --input-ids (required: `who` names the program in the error, `hint_more` is appended to
  * its hint) and the optional --token-type-ids and --attention-mask (NULL when absent), which
- * must have the ids' shape. Each argument is a .npy file or a literal list (ttc_ids_load).
- * Free with ttc_inputs_free, also after a failure. */
-TtcStatus ttc_inputs_load(TtcInputFiles *f, const char *who, const char *hint_more, const char *input_ids,
-                          const char *token_type_ids, const char *attention_mask, TtcError *err);
+ * must have the ids' shape. Each argument is a .npy file or a literal list (ttc_ids_load), its
+ * values checked against plan `p`. Free with ttc_inputs_free, also after a failure. */
+TtcStatus ttc_inputs_load(TtcInputFiles *f, const TtcPlan *p, const char *who, const char *hint_more,
+                          const char *input_ids, const char *token_type_ids, const char *attention_mask,
+                          TtcError *err);
 void ttc_inputs_free(TtcInputFiles *f);
 
 /* Prints the output with `role` after a forward: its role, dims and first values (nothing when

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_memory.h"
 #include "numerics.h"
 #include "safetensors.h"
 #include "ttc_runtime.h"
@@ -201,8 +202,52 @@ static TtcStatus build_weight(Source *src, const TtcTensorDesc *d, float *dst, T
     return TTC_OK;
 }
 
+static int64_t add_sat(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+static int64_t mul_sat(int64_t a, int64_t b) { return b > 0 && a > INT64_MAX / b ? INT64_MAX : a * b; }
+
+/* A lower bound of the host memory a loaded model holds once a session runs: each weight in its
+ * held form (a LINEAR weight in bf16 or a bfp format as bf16 pairs, 2 bytes an element; every
+ * other weight fp32), its fp32 copy for --check, the fp32 values of the largest weight while it
+ * is converted, the state (KV cache) and the activation arena. Sums saturate: the plan's sizes
+ * are each checked to fit int64, their sum is not. */
+static int64_t host_bytes_needed(const TtcModel *m, int keep_fp32, const unsigned char *is_linear) {
+    const TtcPlan *p = &m->plan;
+    int64_t total = p->arena_bytes, largest = 0;
+    for (int t = 0; t < p->n_tensors; t++) {
+        const TtcTensorDesc *d = &p->tensors[t];
+        int64_t n = ttc_shape_max_elems(&d->shape), held = is_linear[t] && d->dtype != TTC_F32 ? 2 : 4;
+        if (d->kind == TTC_TENSOR_STATE) total = add_sat(total, mul_sat(n, 4));
+        if (d->kind != TTC_TENSOR_WEIGHT) continue;
+        total = add_sat(total, mul_sat(n, keep_fp32 ? held + 4 : held));
+        if (n > largest) largest = n;
+    }
+    return add_sat(total, mul_sat(largest, 4));
+}
+
+/* Before the first weight is allocated: a model the host cannot hold fails here, with the
+ * figures, rather than being killed part way through the load. */
+static TtcStatus check_host_memory(const TtcModel *m, int keep_fp32, TtcError *err) {
+    const TtcPlan *p = &m->plan;
+    char what[TTC_NAME_MAX + 64];
+    snprintf(what, sizeof what, "model '%s': its weights, KV cache and activations", p->model_name);
+    char hint[256];
+    snprintf(hint, sizeof hint,
+             "recompile for less: a smaller --seq/--max-seq/--batch (now %lld/%lld/%lld), a narrower weight_dtype "
+             "(bf16 or bfp8 rather than fp32), or more chips%s",
+             (long long)p->max_seq, (long long)p->max_ctx, (long long)p->max_batch,
+             keep_fp32 ? "; or run without --check, which keeps fp32 copies" : "");
+    unsigned char *is_linear = calloc((size_t)p->n_tensors + 1, 1); /* weights read as a LINEAR's operand */
+    if (!is_linear) return ttc_fail(err, TTC_E_INTERNAL, "out of memory");
+    for (int k = 0; k < p->n_ops; k++)
+        if (p->ops[k].kind == TTC_OP_LINEAR && p->ops[k].n_in > 1) is_linear[p->ops[k].in[1]] = 1;
+    TtcStatus rc = ttc_host_memory_check(host_bytes_needed(m, keep_fp32, is_linear), what, hint, err);
+    free(is_linear);
+    return rc;
+}
+
 /* Builds every weight of the plan from `src`, then converts them to device formats. */
 static TtcStatus load_all(TtcModel *m, Source *src, int keep_fp32, TtcError *err) {
+    if (check_host_memory(m, keep_fp32, err) != TTC_OK) return err->status;
     TtcStatus rc = alloc_tables(m, keep_fp32, err);
     for (int t = 0; rc == TTC_OK && t < m->plan.n_tensors; t++) {
         if (!is_weight(m, t)) continue;

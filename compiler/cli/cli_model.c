@@ -79,3 +79,11 @@ TtcStatus cli_load_weights(const CliCommand *cmd, const CliArgs *a, TtcModel *m,
     return ttc_model_load_weights_arg(m, cli_get(cmd, a, "--weights"), cli_get(cmd, a, "--random-weights"), keep_fp32,
                                       who, err);
 }
+
+TtcStatus cli_inputs_load(const CliCommand *cmd, const CliArgs *a, const TtcPlan *p, TtcInputFiles *r, TtcError *err) {
+    char who[64];
+    snprintf(who, sizeof who, "ttc %s", cmd->name);
+    ttc_inputs_free(r);
+    return ttc_inputs_load(r, p, who, "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
+                           cli_get(cmd, a, "--attention-mask"), err);
+}

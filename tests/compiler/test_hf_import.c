@@ -420,12 +420,16 @@ static void test_errors_values(void) {
          "32.5", 0);
     CASE("\"hidden_size\": null, \"num_attention_heads\": 4", "key 'hidden_size': expected an integer, got null",
          "null", 0);
-    CASE("\"hidden_size\": 0, \"num_attention_heads\": 4", "key 'hidden_size': 0 is out of range (1 to 16777216)",
+    CASE("\"hidden_size\": 0, \"num_attention_heads\": 4", "key 'hidden_size': 0 is out of range (1 to 131072)",
          "0,", 0);
     CASE("\"hidden_size\": 99999999999999999999999, \"num_attention_heads\": 4",
-         "key 'hidden_size': 1e+23 is out of range (1 to 16777216)", "999", 0);
+         "key 'hidden_size': 1e+23 is out of range (1 to 131072)", "999", 0);
+    snprintf(t, sizeof t, "%s%s}", base, "\"hidden_size\": 1000000000, \"num_attention_heads\": 4");
+    expect_error(t, "key 'hidden_size': 1000000000 is out of range (1 to 131072)", "1000000000", 0,
+                 "ttc accepts hidden_dim up to 131072: the widest public model has hidden_dim 16,384 (Llama 3.1 "
+                 "405B); is the value a typo?");
     CASE("\"hidden_size\": -9223372036854775808, \"num_attention_heads\": 4",
-         "key 'hidden_size': -9223372036854775808 is out of range (1 to 16777216)", "-9", 0);
+         "key 'hidden_size': -9223372036854775808 is out of range (1 to 131072)", "-9", 0);
     CASE("\"hidden_size\": 30, \"num_attention_heads\": 4",
          "key 'num_attention_heads': 4 does not divide hidden_size (30)", "4}", 0);
     CASE("\"hidden_size\": 32, \"num_attention_heads\": 4, \"num_key_value_heads\": 3",

@@ -373,47 +373,135 @@ static void test_literal(void) {
 static void test_ids_load(void) {
     TtcNpyArray a;
     TtcError err = {0};
-    CU_ASSERT_EQUAL_FATAL(ttc_ids_load("101,2023,102", "--input-ids", &a, &err), TTC_OK);
+    CU_ASSERT_EQUAL_FATAL(ttc_ids_load("101,2023,102", "--input-ids", TTC_ROLE_INPUT_IDS, 30522, &a, &err), TTC_OK);
     CU_ASSERT(a.rank == 2 && a.shape[0] == 1 && a.shape[1] == 3 && a.n == 3 && a.i32[1] == 2023);
     ttc_npy_free(&a);
 
     int64_t v[6] = {1, 2, 3, 4, 5, 6};
     const char *p = npy_v1("ids1.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (6,), }", v, sizeof v);
-    CU_ASSERT_EQUAL_FATAL(ttc_ids_load(p, "--input-ids", &a, &err), TTC_OK);
+    CU_ASSERT_EQUAL_FATAL(ttc_ids_load(p, "--input-ids", TTC_ROLE_INPUT_IDS, 30522, &a, &err), TTC_OK);
     CU_ASSERT(a.rank == 2 && a.shape[0] == 1 && a.shape[1] == 6 && a.i32[5] == 6);
     ttc_npy_free(&a);
 
     p = npy_v1("ids2.NPY", "{'descr': '<i8', 'fortran_order': False, 'shape': (3, 2), }", v, sizeof v);
-    CU_ASSERT_EQUAL_FATAL(ttc_ids_load(p, "--input-ids", &a, &err), TTC_OK);
+    CU_ASSERT_EQUAL_FATAL(ttc_ids_load(p, "--input-ids", TTC_ROLE_INPUT_IDS, 30522, &a, &err), TTC_OK);
     CU_ASSERT(a.rank == 2 && a.shape[0] == 3 && a.shape[1] == 2 && a.i32[2] == 3);
     ttc_npy_free(&a);
 
     p = npy_v1("ids0.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (), }", v, 8);
-    CU_ASSERT_EQUAL(ttc_ids_load(p, "--input-ids", &a, &err), TTC_E_USER);
+    CU_ASSERT_EQUAL(ttc_ids_load(p, "--input-ids", TTC_ROLE_INPUT_IDS, 30522, &a, &err), TTC_E_USER);
     CU_ASSERT(contains(err.msg, "expected [batch, seq] or [seq]"));
     CU_ASSERT(is_zeroed(&a));
 
     ttc_error_clear(&err);
     p = npy_v1("ids3.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 2, 3), }", v, sizeof v);
-    CU_ASSERT_EQUAL(ttc_ids_load(p, "--input-ids", &a, &err), TTC_E_USER);
+    CU_ASSERT_EQUAL(ttc_ids_load(p, "--input-ids", TTC_ROLE_INPUT_IDS, 30522, &a, &err), TTC_E_USER);
     CU_ASSERT(contains(err.msg, "shape (1, 2, 3); expected [batch, seq] or [seq]"));
 
     ttc_error_clear(&err);
     p = npy_v1("ids-empty.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (0,), }", v, 0);
-    CU_ASSERT_EQUAL(ttc_ids_load(p, "--input-ids", &a, &err), TTC_E_USER);
+    CU_ASSERT_EQUAL(ttc_ids_load(p, "--input-ids", TTC_ROLE_INPUT_IDS, 30522, &a, &err), TTC_E_USER);
     CU_ASSERT(contains(err.msg, "holds no ids"));
 
     ttc_error_clear(&err);
-    CU_ASSERT_EQUAL(ttc_ids_load(unit_tmp_path("nope.npy"), "--input-ids", &a, &err), TTC_E_USER);
+    CU_ASSERT_EQUAL(ttc_ids_load(unit_tmp_path("nope.npy"), "--input-ids", TTC_ROLE_INPUT_IDS, 30522, &a, &err), TTC_E_USER);
     CU_ASSERT(contains(err.msg, "No such file"));
 
     ttc_error_clear(&err);
-    CU_ASSERT_EQUAL(ttc_ids_load("ids.bin", "--input-ids", &a, &err), TTC_E_USER);
+    CU_ASSERT_EQUAL(ttc_ids_load("ids.bin", "--input-ids", TTC_ROLE_INPUT_IDS, 30522, &a, &err), TTC_E_USER);
     CU_ASSERT(contains(err.msg, "'ids.bin' is not a token id (position 1)"));
     CU_ASSERT(contains(err.hint, ".npy"));
 }
 
+/* Ids of every integer dtype: the same values [2, 3] x [0, 1, 5, 7, 9, 4] come out as int32. */
+static void test_ids_every_dtype(void) {
+    static const struct { const char *descr; int size; } dtypes[] = {
+        {"|i1", 1}, {"<i2", 2}, {"<i4", 4}, {"<i8", 8}, {"|u1", 1}, {"<u2", 2}, {"<u4", 4}, {"<u8", 8}};
+    const int64_t vals[6] = {0, 1, 5, 7, 9, 4};
+    for (size_t d = 0; d < sizeof dtypes / sizeof dtypes[0]; d++) {
+        unsigned char data[48] = {0};
+        for (int i = 0; i < 6; i++)
+            for (int b = 0; b < dtypes[d].size; b++) data[i * dtypes[d].size + b] = (unsigned char)(vals[i] >> (8 * b));
+        char dict[96], name[32];
+        snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (2, 3), }", dtypes[d].descr);
+        snprintf(name, sizeof name, "ids-%c%d.npy", dtypes[d].descr[1], dtypes[d].size);
+        const char *p = npy_v1(name, dict, data, (size_t)(6 * dtypes[d].size));
+        TtcNpyArray a;
+        TtcError err = {0};
+        CU_ASSERT_EQUAL_FATAL(ttc_ids_load(p, "--input-ids", TTC_ROLE_INPUT_IDS, 10, &a, &err), TTC_OK);
+        CU_ASSERT(a.rank == 2 && a.shape[0] == 2 && a.shape[1] == 3);
+        for (int i = 0; i < 6; i++) CU_ASSERT_EQUAL(a.i32[i], vals[i]);
+        ttc_npy_free(&a);
+        /* The same file against a vocabulary of 9: the 9 at [1, 1] is out. */
+        CU_ASSERT_EQUAL(ttc_ids_load(p, "--input-ids", TTC_ROLE_INPUT_IDS, 9, &a, &err), TTC_E_USER);
+        CU_ASSERT(is_zeroed(&a));
+        char want[160];
+        snprintf(want, sizeof want, "--input-ids '%s': token id 9 at [1, 1] is outside the vocabulary [0, 9)", p);
+        if (!contains(err.msg, want)) {
+            fprintf(stderr, "\n  %s: expected '%s' in: %s\n", dtypes[d].descr, want, err.msg);
+            CU_FAIL("out-of-range id not reported with its position");
+        }
+    }
+}
+
+static void expect_ids_error(const char *arg, TtcRole role, int64_t bound, const char *phrase, const char *hint) {
+    TtcNpyArray a;
+    TtcError err = {0};
+    CU_ASSERT_EQUAL(ttc_ids_load(arg, "--flag", role, bound, &a, &err), TTC_E_USER);
+    CU_ASSERT(is_zeroed(&a));
+    if (!contains(err.msg, phrase) || (hint && !contains(err.hint, hint))) {
+        fprintf(stderr, "\n  expected '%s' / hint '%s' in: %s / %s\n", phrase, hint ? hint : "", err.msg, err.hint);
+        CU_FAIL("id error lacks the expected phrase");
+    }
+}
+
+static void test_ids_ranges(void) {
+    /* negative ids, huge unsigned ids, and what a mask or a token type may hold */
+    int16_t neg[3] = {4, -3, 2};
+    const char *p = npy_v1("neg.npy", "{'descr': '<i2', 'fortran_order': False, 'shape': (3,), }", neg, sizeof neg);
+    expect_ids_error(p, TTC_ROLE_INPUT_IDS, 100, "token id -3 at [0, 1] is negative; the vocabulary starts at 0",
+                     "tokenizer");
+    uint64_t big[2] = {1, UINT64_MAX};
+    p = npy_v1("bigu.npy", "{'descr': '<u8', 'fortran_order': False, 'shape': (1, 2), }", big, sizeof big);
+    expect_ids_error(p, TTC_ROLE_INPUT_IDS, 100, "token id 18446744073709551615 at [0, 1]", NULL);
+    int64_t wide[2] = {1, (int64_t)1 << 40};
+    p = npy_v1("wide.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", wide, sizeof wide);
+    expect_ids_error(p, TTC_ROLE_INPUT_IDS, 100, "token id 1099511627776 at [0, 1]", NULL);
+    uint8_t tt[4] = {0, 1, 2, 0};
+    p = npy_v1("tt.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", tt, sizeof tt);
+    expect_ids_error(p, TTC_ROLE_TOKEN_TYPE_IDS, 2, "token type id 2 at [1, 0] is outside the token types [0, 2)",
+                     "segment");
+    p = npy_v1("mask.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", tt, sizeof tt);
+    expect_ids_error(p, TTC_ROLE_ATTENTION_MASK, 2, "attention mask value 2 at [1, 0] is outside the mask values",
+                     "1 for a token");
+    /* bool: a mask may be one, an id may not; floats never */
+    unsigned char b1[2] = {1, 0};
+    p = npy_v1("bmask.npy", "{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", b1, 2);
+    TtcNpyArray a;
+    TtcError err = {0};
+    CU_ASSERT_EQUAL_FATAL(ttc_ids_load(p, "--attention-mask", TTC_ROLE_ATTENTION_MASK, 2, &a, &err), TTC_OK);
+    CU_ASSERT(a.i32[0] == 1 && a.i32[1] == 0);
+    ttc_npy_free(&a);
+    expect_ids_error(p, TTC_ROLE_INPUT_IDS, 100, "holds bool data ('|b1'); token ids must be integers", "np.int64");
+    float f[2] = {1.0f, 2.0f};
+    p = npy_v1("fids.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", f, sizeof f);
+    expect_ids_error(p, TTC_ROLE_INPUT_IDS, 100, "holds floating-point data ('<f4')",
+                     "ids must be integers: save with np.save(path, ids.astype(np.int64))");
+    /* literal lists get the same checks */
+    expect_ids_error("5,100,7", TTC_ROLE_INPUT_IDS, 100, "--flag: token id 100 at [0, 1] is outside the vocabulary [0, 100)",
+                     NULL);
+    expect_ids_error("-1", TTC_ROLE_INPUT_IDS, 100, "token id -1 at [0, 0]", NULL);
+    expect_ids_error("0,1,1,3", TTC_ROLE_ATTENTION_MASK, 2, "attention mask value 3 at [0, 3]", NULL);
+    expect_ids_error("0,1", TTC_ROLE_TOKEN_TYPE_IDS, 1, "token type id 1 at [0, 1] is outside the token types [0, 1)",
+                     NULL);
+    CU_ASSERT_EQUAL_FATAL(ttc_ids_load("0,99", "--input-ids", TTC_ROLE_INPUT_IDS, 100, &a, &err), TTC_OK);
+    CU_ASSERT(a.shape[0] == 1 && a.shape[1] == 2 && a.i32[1] == 99);
+    ttc_npy_free(&a);
+}
+
 static CU_TestInfo npy_tests[] = {
+    {"ids of every integer dtype", test_ids_every_dtype},
+    {"id ranges, bool and float ids", test_ids_ranges},
     {"int32 vector", test_int32_vector},
     {"int64 matrix, keys in any order", test_int64_matrix},
     {"small ints and bool", test_small_ints_and_bool},

@@ -89,7 +89,39 @@ static void test_missing_part_names_the_tensor(void) {
     ttc_model_close(&m);
 }
 
+/* A plan the host cannot hold fails before any weight is allocated, with the figures: an arena
+ * of 2^62 bytes, and a weight of 2^40 elements (4 TiB as fp32). */
+static void test_too_large_for_the_host(void) {
+    TtcModel m;
+    TtcPlan p;
+    memset(&p, 0, sizeof p);
+    p.tensors = calloc(1, sizeof *p.tensors);
+    snprintf(p.model_name, sizeof p.model_name, "big");
+    add_weight(&p, "a", 2, (int64_t[]){2, 4}, 0, 0, 0);
+    p.arena_bytes = (int64_t)1 << 62;
+    ttc_model_from_plan(&m, &p);
+    TtcError err = {0};
+    CU_ASSERT_EQUAL(ttc_model_random_weights(&m, 1, 0, &err), TTC_E_USER);
+    CU_ASSERT_PTR_NULL(m.weights);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "model 'big': its weights, KV cache and activations need at least 4.0 EiB"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "of host memory; this "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.hint, "--seq/--max-seq/--batch"));
+    ttc_model_close(&m);
+
+    memset(&p, 0, sizeof p);
+    p.tensors = calloc(1, sizeof *p.tensors);
+    add_weight(&p, "a", 2, (int64_t[]){(int64_t)1 << 20, (int64_t)1 << 20}, 0, 0, 0);
+    ttc_model_from_plan(&m, &p);
+    ttc_error_clear(&err);
+    CU_ASSERT_EQUAL(ttc_model_random_weights(&m, 1, 1, &err), TTC_E_USER);
+    CU_ASSERT_PTR_NULL(m.weights);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "need at least 12.0 TiB")); /* fp32 held + fp32 copy + conversion */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.hint, "without --check"));
+    ttc_model_close(&m);
+}
+
 static CU_TestInfo tests[] = {
+    {"a model too large for the host fails before loading", test_too_large_for_the_host},
     {"fused and per-chip weights from a file", test_fused_and_stacked_from_file},
     {"random fused weight equals its parts", test_random_fused_equals_parts},
     {"a missing part is named", test_missing_part_names_the_tensor},
