@@ -41,7 +41,7 @@ int cmd_compile(const CliCommand *cmd, const CliArgs *a) {
     snprintf(producer, sizeof producer, "ttc %s: compile %s", TTC_VERSION_STRING, o.spec);
     TtcPlan plan;
     TtcError err = {0};
-    if (compile_plan_of(&f, producer, &plan) != 0) {
+    if (compile_plan_of(&f, producer, &plan) != 0 || compile_plan_source(&o, &plan) != 0) {
         compile_free(&f);
         return ttc_print_error(NULL, "out of memory");
     }
