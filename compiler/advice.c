@@ -190,6 +190,12 @@ double advice_entry_ms(const AdviceFigures *b, const char *entry) {
 
 void advice_time_effect(const AdviceFigures *a, const AdviceFigures *b, int e, char *buf, size_t n) {
     double after = advice_entry_ms(b, a->entry[e]);
+    /* As many decimals as it takes for a change to show (small models run in microseconds). */
     int digits = a->ms[e] < 1 || after < 1 ? 3 : 1;
-    snprintf(buf, n, "%s %.*f → %.*f ms per step", a->entry[e], digits, a->ms[e], digits, after);
+    char x[32], y[32];
+    do {
+        snprintf(x, sizeof x, "%.*f", digits, a->ms[e]);
+        snprintf(y, sizeof y, "%.*f", digits, after);
+    } while (strcmp(x, y) == 0 && a->ms[e] != after && ++digits <= 6);
+    snprintf(buf, n, "%s %s → %s ms per step", a->entry[e], x, y);
 }
