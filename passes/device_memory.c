@@ -332,6 +332,57 @@ static void pair_str(int64_t need, int64_t have, char *a, char *b, size_t cap) {
     }
 }
 
+/* ---- fixes for a KV cache that does not fit ---- */
+
+/* The cache's context (Tmax of a state [B, Tmax, F]) and format; 0 when the graph has none. */
+static int64_t cache_context(const Graph *g, int *dtype) {
+    for (int v = 0; v < g->n_vals; v++) {
+        const TtcShape *s = &g->vals[v].d.shape;
+        if (g->vals[v].d.kind != TTC_TENSOR_STATE || s->rank < 2) continue;
+        *dtype = g->vals[v].d.dtype;
+        return s->d[s->rank - 2].size;
+    }
+    return 0;
+}
+
+/* The next larger mesh of the same family, or NULL. */
+static const char *larger_mesh(const HwDevice *dev) {
+    static const char *const wormhole[] = {"wormhole_n150", "wormhole_n300", "wormhole_t3k", "wormhole_galaxy"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(dev->name, wormhole[i]) == 0) return wormhole[i + 1];
+    return NULL;
+}
+
+/* Fixes for a cache of `cache` bytes (of a total `need`) against `capacity`: a narrower cache
+ * format, the largest --max-seq whose cache fits (caches grow linearly with the context; the
+ * figure is an estimate that ttc check verifies), and a larger mesh. `module` is what the
+ * kv_cache.dtype --set names: the module itself, or "attention" for all of them. */
+static void kv_fixes(const EntryPlan *P, DevProblem *p, const char *module, int64_t cache, int64_t need,
+                     int64_t capacity, int mesh) {
+    int dtype = TTC_F32;
+    int64_t ctx = cache_context(P->g, &dtype);
+    if (!p || ctx <= 0 || cache <= 0) return;
+    static const struct { int dtype; const char *name, *note; } narrower[] = {
+        {TTC_BFP8, "bfp8", "the KV cache in bfp8_b: 1088 bytes per tile, one exponent per 16 values"},
+        {TTC_BF16, "bf16", "the KV cache in bf16: 2048 bytes per tile"},
+    };
+    for (int i = 0; i < 2; i++) {
+        if (dtype >= narrower[i].dtype) continue;
+        AdviceChange *f = dev_problem_fix(p);
+        advice_change_set(f, "%s.kv_cache.dtype=%s", module, narrower[i].name);
+        snprintf(f->note, sizeof f->note, "%s", narrower[i].note);
+    }
+    double room = (double)(capacity - (need - cache));
+    int64_t m = room > 0 ? (int64_t)((double)ctx * room / (double)cache) / 32 * 32 : 0;
+    if (m >= 32 && m < ctx) {
+        AdviceChange *f = dev_problem_fix(p);
+        f->max_seq = m;
+        snprintf(f->note, sizeof f->note, "a shorter context: a KV cache of fewer than %lld tokens", (long long)ctx);
+    }
+    const char *bigger = mesh ? larger_mesh(P->dev) : NULL;
+    if (bigger) snprintf(dev_problem_fix(p)->device, sizeof p->fixes[0].device, "%s", bigger);
+}
+
 /* The message and suggestion for module `own` whose op at slot s needs `need` bytes per core. */
 static void l1_problem(const EntryPlan *P, int s, int with_resident, const char *own, DevProblems *ps) {
     const Graph *g = P->g;
@@ -387,57 +438,11 @@ static void l1_problem(const EntryPlan *P, int s, int with_resident, const char 
     const AdviceChange *fixes[] = {&shard, &to_dram, &narrow};
     for (int i = 0; p && i < 3; i++)
         if (fixes[i]->n_sets) *dev_problem_fix(p) = *fixes[i];
-}
-
-/* ---- fixes for a KV cache that does not fit ---- */
-
-/* The cache's context (Tmax of a state [B, Tmax, F]) and format; 0 when the graph has none. */
-static int64_t cache_context(const Graph *g, int *dtype) {
-    for (int v = 0; v < g->n_vals; v++) {
-        const TtcShape *s = &g->vals[v].d.shape;
-        if (g->vals[v].d.kind != TTC_TENSOR_STATE || s->rank < 2) continue;
-        *dtype = g->vals[v].d.dtype;
-        return s->d[s->rank - 2].size;
-    }
-    return 0;
-}
-
-/* The next larger mesh of the same family, or NULL. */
-static const char *larger_mesh(const HwDevice *dev) {
-    static const char *const wormhole[] = {"wormhole_n150", "wormhole_n300", "wormhole_t3k", "wormhole_galaxy"};
-    for (int i = 0; i < 3; i++)
-        if (strcmp(dev->name, wormhole[i]) == 0) return wormhole[i + 1];
-    return NULL;
-}
-
-/* Fixes for a cache of `cache` bytes (of a total `need`) against `capacity`: a narrower cache
- * format, the largest --max-seq whose cache fits (caches grow linearly with the context; the
- * figure is an estimate that ttc check verifies), and a larger mesh. `module` is what the
- * kv_cache.dtype --set names: the module itself, or "attention" for all of them. */
-static void kv_fixes(const EntryPlan *P, DevProblem *p, const char *module, int64_t cache, int64_t need,
-                     int64_t capacity, int mesh) {
-    int dtype = TTC_F32;
-    int64_t ctx = cache_context(P->g, &dtype);
-    if (!p || ctx <= 0 || cache <= 0) return;
-    static const struct { int dtype; const char *name, *note; } narrower[] = {
-        {TTC_BFP8, "bfp8", "the KV cache in bfp8_b: 1088 bytes per tile, one exponent per 16 values"},
-        {TTC_BF16, "bf16", "the KV cache in bf16: 2048 bytes per tile"},
-    };
-    for (int i = 0; i < 2; i++) {
-        if (dtype >= narrower[i].dtype) continue;
-        AdviceChange *f = dev_problem_fix(p);
-        advice_change_set(f, "%s.kv_cache.dtype=%s", module, narrower[i].name);
-        snprintf(f->note, sizeof f->note, "%s", narrower[i].note);
-    }
-    double room = (double)(capacity - (need - cache));
-    int64_t m = room > 0 ? (int64_t)((double)ctx * room / (double)cache) / 32 * 32 : 0;
-    if (m >= 32 && m < ctx) {
-        AdviceChange *f = dev_problem_fix(p);
-        f->max_seq = m;
-        snprintf(f->note, sizeof f->note, "a KV cache of %lld tokens instead of %lld", (long long)m, (long long)ctx);
-    }
-    const char *bigger = mesh ? larger_mesh(P->dev) : NULL;
-    if (bigger) snprintf(dev_problem_fix(p)->device, sizeof p->fixes[0].device, "%s", bigger);
+    /* A KV cache resident in L1 crowds the op out: a smaller cache is the other way. */
+    int64_t cache = 0;
+    for (int v = 0; v < g->n_vals; v++)
+        if (P->l1_core[v] && P->vals[v].persistent && g->vals[v].d.kind == TTC_TENSOR_STATE) cache += P->l1_core[v];
+    if (with_resident && cache > 0) kv_fixes(P, p, "attention", cache, need, usable, 0);
 }
 
 /* Weights and caches configured `memory: l1` that cannot all be resident: per module when one

@@ -59,9 +59,40 @@ static void effect_str(const DevProblem *p, const AdviceFigures *before, const A
     snprintf(buf, n, "'%s' fits L1; other modules still do not", p->module[0] ? p->module : "the model");
 }
 
+/* Tries ch; 1 when it compiles, changes something and fixes p. */
+static int try_fix(const CompileOptions *o, const DevProblem *p, const AdviceFigures *before, const AdviceChange *ch,
+                   AdviceFigures *after, int *compiled) {
+    *compiled = advice_try(o, ch, after) == 0;
+    return *compiled && !advice_same(before, after) && fixes(p, after);
+}
+
+/* A --max-seq estimate (caches grow linearly with the context; activations grow too) that does
+ * not fit is searched down: an eighth shorter until one fits, then halving the gap, in steps of
+ * 32 tokens, so that the context offered is the largest that fits within the tries left. */
+static int search_max_seq(const CompileOptions *o, const DevProblem *p, const AdviceFigures *before, AdviceChange *ch,
+                          AdviceFigures *after, int *compiled, int *tries) {
+    int64_t bad = ch->max_seq, good = 0;
+    AdviceFigures fig;
+    while (*tries < ADVICE_MAX_TRIES && ch->max_seq >= 32) {
+        ++*tries;
+        int ok = try_fix(o, p, before, ch, &fig, compiled);
+        if (ok) {
+            good = ch->max_seq;
+            *after = fig;
+        } else {
+            bad = ch->max_seq;
+        }
+        int64_t next = good ? (good + bad) / 2 / 32 * 32 : ch->max_seq * 7 / 8 / 32 * 32;
+        if (next == good || next == bad || next < 32) break;
+        ch->max_seq = next;
+    }
+    if (good) ch->max_seq = good;
+    *compiled = *compiled || good;
+    return good > 0;
+}
+
 /* Tries the fixes of p (at most ADVICE_MAX_TRIES compiles) and prints those that fix it, with
- * their effect; the others only under --verbose. A --max-seq estimate that does not fit is
- * retried an eighth shorter, so that the context offered is (close to) the largest that fits. */
+ * their effect; the others only under --verbose. */
 static int print_checked_fixes(const CompileOptions *o, const DevProblem *p, const AdviceFigures *before,
                                int verbose) {
     int tries = 0, shown = 0;
@@ -69,14 +100,13 @@ static int print_checked_fixes(const CompileOptions *o, const DevProblem *p, con
         AdviceChange ch = p->fixes[i];
         AdviceFigures after;
         char what[4 * ADVICE_SET_MAX], effect[256];
-        int ok = 0, compiled = 0;
-        do {
+        int compiled = 0, ok;
+        if (ch.max_seq > 0 && !ch.n_sets && !ch.device[0]) {
+            ok = search_max_seq(o, p, before, &ch, &after, &compiled, &tries);
+        } else {
             tries++;
-            compiled = advice_try(o, &ch, &after) == 0;
-            ok = compiled && !advice_same(before, &after) && fixes(p, &after);
-            if (!ok && ch.max_seq > 0 && compiled && !ch.n_sets && !ch.device[0]) ch.max_seq = ch.max_seq * 7 / 8 / 32 * 32;
-            else break;
-        } while (ch.max_seq >= 32 && tries < ADVICE_MAX_TRIES);
+            ok = try_fix(o, p, before, &ch, &after, &compiled);
+        }
         advice_change_str(&ch, what, sizeof what);
         if (ok) {
             effect_str(p, before, &after, effect, sizeof effect);
