@@ -180,7 +180,7 @@ int cmd_check(const CliCommand *cmd, const CliArgs *a) {
 const CliCommand cli_check = {
     "check",
     "hardware compatibility: report every problem with a suggestion",
-    "SPEC.yaml [--hw HW.yaml]... [--set PATH=VALUE]... [--batch N] [--seq N] [--max-seq N] [--verbose]",
+    "SPEC.yaml [--hw HW.yaml]... [--set PATH=VALUE]... [--batch N] [--seq N] [--max-seq N]",
     "Compiles for the device the overlays select (wormhole_n150 when none does) and reports every\n"
     "problem: overlay errors, modules whose L1 does not fit (per mode), a model that does not fit\n"
     "DRAM. Each names the module path and mode and the changes that fix it: each one is tried by\n"

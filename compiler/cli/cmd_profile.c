@@ -139,7 +139,7 @@ const CliCommand cli_profile = {
     "profile",
     "run a plan and report device-estimated and host time per op and module, with bottlenecks and fixes",
     "PLAN (--weights W | --random-weights SEED) --input-ids IDS [--token-type-ids IDS] [--attention-mask MASK] "
-    "[--decode-steps N] [--repeat N] [--top N] [--trace OUT.json] [--verbose]",
+    "[--decode-steps N] [--repeat N] [--top N] [--trace OUT.json]",
     "Device times come from the plan's cost estimates (the `cost` pass, at the plan's --batch/--seq/--max-seq\n"
     "bounds); host times are measured per op. Each bottleneck names the overlay key and the --set path to try,\n"
     "once the change has been tried: the plan's spec is recompiled in memory with it (the plan records how it\n"
