@@ -167,19 +167,27 @@ static void pair(int64_t x, int64_t y, char *a, char *b, size_t cap) {
     }
 }
 
+/* " (12884372480 of 12884901888 bytes)" when the need and the capacity print alike, else "". */
+static void exact(int64_t need, int64_t cap, const char *need_s, const char *cap_s, char *buf, size_t n) {
+    buf[0] = 0;
+    if (strcmp(need_s, cap_s) == 0) snprintf(buf, n, " (%lld of %lld bytes)", (long long)need, (long long)cap);
+}
+
 void advice_dram_effect(const AdviceFigures *a, const AdviceFigures *b, char *buf, size_t n) {
-    char x[32], y[32], cap[32];
+    char x[32], y[32], cap[32], e[64];
     pair(advice_dram_peak(a), advice_dram_peak(b), x, y, sizeof x);
-    snprintf(buf, n, "DRAM %s → %s per chip of %s%s%s: %s", x, y, dev_bytes_str(b->dram_bytes, cap, sizeof cap),
-             strcmp(a->device, b->device) ? " on " : "", strcmp(a->device, b->device) ? b->device : "",
-             advice_dram_fits(b) ? "fits" : "still does not fit");
+    dev_bytes_str(b->dram_bytes, cap, sizeof cap);
+    exact(advice_dram_peak(b), b->dram_bytes, y, cap, e, sizeof e);
+    snprintf(buf, n, "DRAM %s → %s per chip of %s%s%s%s: %s", x, y, cap, e, strcmp(a->device, b->device) ? " on " : "",
+             strcmp(a->device, b->device) ? b->device : "", advice_dram_fits(b) ? "fits" : "still does not fit");
 }
 
 void advice_l1_effect(const AdviceFigures *a, const AdviceFigures *b, char *buf, size_t n) {
-    char x[32], y[32], cap[32];
+    char x[32], y[32], cap[32], e[64];
     pair(advice_l1_peak(a), advice_l1_peak(b), x, y, sizeof x);
-    snprintf(buf, n, "L1 %s → %s per core of %s: %s", x, y, dev_bytes_str(b->l1_bytes, cap, sizeof cap),
-             advice_l1_fits(b) ? "fits" : "still does not fit");
+    dev_bytes_str(b->l1_bytes, cap, sizeof cap);
+    exact(advice_l1_peak(b), b->l1_bytes, y, cap, e, sizeof e);
+    snprintf(buf, n, "L1 %s → %s per core of %s%s: %s", x, y, cap, e, advice_l1_fits(b) ? "fits" : "still does not fit");
 }
 
 double advice_entry_ms(const AdviceFigures *b, const char *entry) {

@@ -19,7 +19,7 @@
 #include "advice_change.h"
 #include "compile.h"
 
-#define ADVICE_MAX_TRIES 8 /* candidates tried per problem or bottleneck */
+#define ADVICE_MAX_TRIES 16 /* compiles per problem: its candidates (at most 8), a --max-seq searched down */
 #define ADVICE_MAX_MISFITS 32
 
 /* What a compile gives, per entry point (mode), at the plan's bounds. */

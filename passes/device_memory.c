@@ -580,6 +580,24 @@ static int64_t weights_as(const EntryPlan *P, int dtype, int ffn_only, int64_t *
     return alt;
 }
 
+/* When no single change is enough (a large model with a long context): bfp8 weights and cache
+ * together, with the longest context they leave room for. */
+static void combined_fix(const EntryPlan *P, DevProblem *p, int64_t need, int64_t cache) {
+    int dtype = TTC_F32;
+    int64_t ctx = cache_context(P->g, &dtype), now, alt = weights_as(P, TTC_BFP8, 0, &now);
+    int64_t cache_new = dtype < TTC_BFP8 ? cache / dev_tile_bytes(dtype) * dev_tile_bytes(TTC_BFP8) : cache;
+    int64_t rest = need - cache - now + alt; /* all but the cache, with bfp8 weights */
+    if (alt >= now && cache_new >= cache) return;
+    AdviceChange *f = dev_problem_fix(p);
+    if (alt < now) advice_change_set(f, "defaults.weight_dtype=bfp8");
+    if (cache_new < cache) advice_change_set(f, "attention.kv_cache.dtype=bfp8");
+    if (rest + cache_new > P->dev->dram_bytes && cache_new > 0 && rest < P->dev->dram_bytes) {
+        int64_t m = (int64_t)((double)ctx * (double)(P->dev->dram_bytes - rest) / (double)cache_new) / 32 * 32;
+        if (m >= 32 && m < ctx) f->max_seq = m;
+    }
+    snprintf(f->note, sizeof f->note, "bfp8 weights and KV cache%s", f->max_seq ? ", and a shorter context" : "");
+}
+
 static void find_dram_problem(const EntryPlan *P, int64_t need, DevProblems *ps) {
     const Graph *g = P->g;
     const HwDevice *dev = P->dev;
@@ -648,10 +666,16 @@ static void find_dram_problem(const EntryPlan *P, int64_t need, DevProblems *ps)
     if (kv_first) kv_fixes(P, p, "attention", cache, need, dev->dram_bytes, 0);
     for (int i = 0; p && i < n_weight_fixes; i++) *dev_problem_fix(p) = weight_fixes[i];
     if (!kv_first) kv_fixes(P, p, "attention", cache, need, dev->dram_bytes, 0);
-    if (p && larger_mesh(dev)) {
+    if (p && cache > 0) combined_fix(P, p, need, cache);
+    /* The next two larger meshes: ttc check shows the smallest that fits. */
+    const HwDevice *from = dev;
+    HwDevice next;
+    for (int i = 0; p && i < 2 && larger_mesh(from); i++) {
         AdviceChange *f = dev_problem_fix(p);
-        snprintf(f->device, sizeof f->device, "%s", larger_mesh(dev));
+        snprintf(f->device, sizeof f->device, "%s", larger_mesh(from));
         snprintf(f->note, sizeof f->note, "tensor parallel over more chips");
+        snprintf(next.name, sizeof next.name, "%s", f->device);
+        from = &next;
     }
 }
 

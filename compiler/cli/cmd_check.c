@@ -91,17 +91,46 @@ static int search_max_seq(const CompileOptions *o, const DevProblem *p, const Ad
     return good > 0;
 }
 
+/* Whether every part of `small` is in `big` (then `big` is not worth showing after `small`). */
+static int contains_change(const AdviceChange *big, const AdviceChange *small) {
+    if ((small->max_seq && small->max_seq != big->max_seq) || (small->device[0] && strcmp(small->device, big->device)))
+        return 0;
+    for (int i = 0; i < small->n_sets; i++) {
+        int found = 0;
+        for (int j = 0; j < big->n_sets && !found; j++) found = strcmp(small->sets[i], big->sets[j]) == 0;
+        if (!found) return 0;
+    }
+    return 1;
+}
+
+/* Why fix i is not worth trying after those already shown, or NULL: a larger mesh once a smaller
+ * one fits, or a change that includes one that fixes it alone. */
+static const char *redundant(const AdviceChange *ch, const AdviceChange *shown, int n_shown) {
+    for (int i = 0; i < n_shown; i++) {
+        if (ch->device[0] && shown[i].device[0]) return "a smaller mesh above fits";
+        if (contains_change(ch, &shown[i])) return "a part of it above is enough";
+    }
+    return NULL;
+}
+
 /* Tries the fixes of p (at most ADVICE_MAX_TRIES compiles) and prints those that fix it, with
  * their effect; the others only under --verbose. */
 static int print_checked_fixes(const CompileOptions *o, const DevProblem *p, const AdviceFigures *before,
                                int verbose) {
     int tries = 0, shown = 0;
+    AdviceChange shown_fixes[DEV_MAX_FIXES];
     for (int i = 0; i < p->n_fixes && tries < ADVICE_MAX_TRIES; i++) {
         AdviceChange ch = p->fixes[i];
         AdviceFigures after;
         char what[4 * ADVICE_SET_MAX], effect[256];
         int compiled = 0, ok;
-        if (ch.max_seq > 0 && !ch.n_sets && !ch.device[0]) {
+        const char *skip = redundant(&ch, shown_fixes, shown);
+        if (skip) {
+            advice_change_str(&ch, what, sizeof what);
+            if (verbose) fprintf(stderr, "  dropped: %s: %s\n", what, skip);
+            continue;
+        }
+        if (ch.max_seq > 0 && !ch.device[0]) {
             ok = search_max_seq(o, p, before, &ch, &after, &compiled, &tries);
         } else {
             tries++;
@@ -111,7 +140,7 @@ static int print_checked_fixes(const CompileOptions *o, const DevProblem *p, con
         if (ok) {
             effect_str(p, before, &after, effect, sizeof effect);
             fprintf(stderr, "  suggestion: %s: %s\n", what, effect);
-            shown++;
+            shown_fixes[shown++] = ch;
         } else if (verbose) {
             if (!compiled) snprintf(effect, sizeof effect, "the spec does not compile with it");
             else if (advice_same(before, &after)) snprintf(effect, sizeof effect, "already in effect");

@@ -72,6 +72,19 @@ expect 0 "with the suggested kv_cache.dtype" -- "$TTC" check specs/llama-3.2-1b.
   --set attention.kv_cache.dtype=bfp8
 contains "bfp8 cache fits" "no problems"
 
+# Llama-3.1-8B with a 128K context: no single change is enough; bfp8 weights and cache with a
+# shorter context is, and so is the smallest larger mesh that fits (t3k: n300 does not).
+expect 1 "check an 8B with a 128K context" -- "$TTC" check specs/llama-3.1-8b.yaml --max-seq 131072
+line=$(grep -m1 -- '^  suggestion: --max-seq' <<<"$out")
+max=$(grep -o -- '--max-seq [0-9]*' <<<"$line" | grep -o '[0-9]*$')
+if grep -qF -- "--set defaults.weight_dtype=bfp8 --set attention.kv_cache.dtype=bfp8" <<<"$line"; then ok
+else fail "8B 128K: no combined suggestion: '$line'"; fi
+contains "8B 128K: the smallest mesh that fits" "suggestion: device: wormhole_t3k"
+lacks "8B 128K: not the mesh that does not" "suggestion: device: wormhole_n300"
+expect 0 "8B 128K with the combined suggestion" -- "$TTC" check specs/llama-3.1-8b.yaml --max-seq "$max" \
+  --set defaults.weight_dtype=bfp8 --set attention.kv_cache.dtype=bfp8
+expect 0 "8B 128K on t3k" -- "$TTC" check specs/llama-3.1-8b.yaml --max-seq 131072 --set device=wormhole_t3k
+
 # --- (d) parsed but not implemented: errors at file:line:col ---
 printf 'hw_version: 1\nmodules:\n  attention:\n    kv_cache: {dtype: bf16, layout: paged}\n' >"$tmp/paged.yaml"
 expect 1 "paged KV cache" -- "$TTC" compile specs/tiny-llama.yaml --hw "$tmp/paged.yaml" -o "$tmp/p.plan"
