@@ -67,7 +67,7 @@ void advice_figures_of(Compilation *c, AdviceFigures *f) {
     DevProblems ps;
     if (dev_memory_problems(&c->graph, &c->hw, 0, &ps) == 0)
         for (int i = 0; i < ps.n; i++)
-            if (ps.v[i].count && !ps.v[i].warning && f->n_l1_misfits < ADVICE_MAX_MISFITS)
+            if (ps.v[i].count && !ps.v[i].dram && f->n_l1_misfits < ADVICE_MAX_MISFITS)
                 snprintf(f->l1_misfit[f->n_l1_misfits++], TTC_NAME_MAX, "%s", ps.v[i].module);
     dev_problems_free(&ps);
 }

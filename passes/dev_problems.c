@@ -12,7 +12,7 @@ static char *xstrdup(const char *s) {
     return p;
 }
 
-DevProblem *dev_problem_add(DevProblems *ps, int entry, int warning, const char *module, const char *text,
+DevProblem *dev_problem_add(DevProblems *ps, int entry, int dram, const char *module, const char *text,
                             const char *hint) {
     if (ps->n == ps->cap) {
         int cap = ps->cap ? ps->cap * 2 : 16;
@@ -27,7 +27,7 @@ DevProblem *dev_problem_add(DevProblems *ps, int entry, int warning, const char 
     DevProblem *p = &ps->v[ps->n++];
     memset(p, 0, sizeof *p);
     p->entry_mask = 1 << entry;
-    p->warning = warning;
+    p->dram = dram;
     p->count = 1;
     snprintf(p->module, sizeof p->module, "%s", module);
     p->text = xstrdup(text);
@@ -83,7 +83,7 @@ static char *generic(const char *s, const char *module) {
 static int same_generic(const DevProblem *a, const DevProblem *b) {
     char *x[3] = {generic(a->module, a->module), generic(a->text, a->module), generic(a->hint, a->module)};
     char *y[3] = {generic(b->module, b->module), generic(b->text, b->module), generic(b->hint, b->module)};
-    int same = a->warning == b->warning;
+    int same = a->dram == b->dram;
     for (int i = 0; i < 3; i++) {
         same = same && x[i] && y[i] && strcmp(x[i], y[i]) == 0;
         free(x[i]);
@@ -114,7 +114,7 @@ void dev_problems_merge(const Graph *g, DevProblems *ps) {
             if (!q->count || !same_generic(p, q)) continue;
             int seen = strcmp(p->module, q->module) == 0;
             for (int k = i + 1; k < j && !seen; k++)
-                seen = ps->v[k].count == 0 && ps->v[k].warning == q->warning &&
+                seen = ps->v[k].count == 0 && ps->v[k].dram == q->dram &&
                        strcmp(ps->v[k].module, q->module) == 0 && same_generic(p, &ps->v[k]);
             modules += !seen;
             if (!seen) last = q;
@@ -159,7 +159,7 @@ void dev_problems_report(const Graph *g, DevProblems *ps, Diags *d) {
         const DevProblem *p = &ps->v[i];
         if (!p->count) continue;
         DiagLoc none = {0};
-        Diag *dg = p->warning ? diag_warning(d, none, "%s (%s): %s", p->who, p->modes, p->text ? p->text : "?")
+        Diag *dg = p->dram ? diag_warning(d, none, "%s (%s): %s", p->who, p->modes, p->text ? p->text : "?")
                               : diag_error(d, none, "%s (%s): %s", p->who, p->modes, p->text ? p->text : "?");
         if (p->hint && p->hint[0]) diag_hint(dg, "%s", p->hint);
     }

@@ -14,7 +14,7 @@
 
 typedef struct DevProblem {
     int entry_mask;    /* entry points it occurs in */
-    int warning;       /* DRAM: a warning; L1: an error */
+    int dram;          /* DRAM per chip (1) or L1 per core (0): problems of one kind merge */
     char module[TTC_NAME_MAX]; /* "" for the whole model */
     char *text, *hint; /* after "module 'M' (mode): " */
     int count;         /* 0 once merged into an earlier problem */
@@ -34,7 +34,7 @@ typedef struct DevProblems {
 
 /* Records a problem of module `module` ("" = the model) in entry point `entry`; returns it (to
  * attach fixes) or NULL when out of memory (then ps->oom is set). */
-DevProblem *dev_problem_add(DevProblems *ps, int entry, int warning, const char *module, const char *text,
+DevProblem *dev_problem_add(DevProblems *ps, int entry, int dram, const char *module, const char *text,
                             const char *hint);
 /* Adds a candidate fix to p (ignored beyond DEV_MAX_FIXES). */
 AdviceChange *dev_problem_fix(DevProblem *p);

@@ -47,13 +47,13 @@ static void print_fit(const Compilation *c) {
 
 /* Whether `after` fixes problem p: its module's L1 fits (L1 problems), or DRAM does. */
 static int fixes(const DevProblem *p, const AdviceFigures *after) {
-    return p->warning ? advice_dram_fits(after) : advice_l1_fits_module(after, p->module);
+    return p->dram ? advice_dram_fits(after) : advice_l1_fits_module(after, p->module);
 }
 
 static void effect_str(const DevProblem *p, const AdviceFigures *before, const AdviceFigures *after, char *buf,
                        size_t n) {
-    if (p->warning || advice_l1_fits(after)) {
-        (p->warning ? advice_dram_effect : advice_l1_effect)(before, after, buf, n);
+    if (p->dram || advice_l1_fits(after)) {
+        (p->dram ? advice_dram_effect : advice_l1_effect)(before, after, buf, n);
         return;
     }
     snprintf(buf, n, "'%s' fits L1; other modules still do not", p->module[0] ? p->module : "the model");
@@ -154,8 +154,9 @@ static int print_checked_fixes(const CompileOptions *o, const DevProblem *p, con
     return shown;
 }
 
-/* The device-memory problems, each with the fixes that were tried and work. */
-static void print_device_problems(const CompileOptions *o, Compilation *c, int verbose) {
+/* The device-memory problems, each with the fixes that were tried and work. The pass reported
+ * them, merged, as diagnostics dm[0] .. dm[1] - 1 in the same order: their severity is its. */
+static void print_device_problems(const CompileOptions *o, Compilation *c, const int dm[2], int verbose) {
     DevProblems ps;
     AdviceFigures before;
     advice_figures_of(c, &before);
@@ -164,10 +165,11 @@ static void print_device_problems(const CompileOptions *o, Compilation *c, int v
         dev_problems_free(&ps);
         return;
     }
-    for (int i = 0; i < ps.n; i++) {
+    for (int i = 0, k = dm[0]; i < ps.n; i++) {
         const DevProblem *p = &ps.v[i];
         if (!p->count) continue;
-        fprintf(stderr, "%s: %s (%s): %s\n", p->warning ? "warning" : "error", p->who, p->modes, p->text);
+        int error = k < dm[1] ? c->diags.v[k++].severity == DIAG_ERROR : !p->dram;
+        fprintf(stderr, "%s: %s (%s): %s\n", error ? "error" : "warning", p->who, p->modes, p->text);
         print_checked_fixes(o, p, &before, verbose);
     }
     dev_problems_free(&ps);
@@ -191,7 +193,7 @@ int cmd_check(const CliCommand *cmd, const CliArgs *a) {
         if (i >= dm[0] && i < dm[1] && !internal && strcmp(dg->msg, "out of memory") != 0) continue;
         print_problem(&c.diags, dg);
     }
-    if (dm[1] > dm[0] && !internal) print_device_problems(&o, &c, verbose);
+    if (dm[1] > dm[0] && !internal) print_device_problems(&o, &c, dm, verbose);
     (void)rc;
     const char *model = c.have_spec ? c.spec.name : o.spec;
     const char *device = c.have_hw ? c.hw.device.name : "?";

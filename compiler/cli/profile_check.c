@@ -111,7 +111,14 @@ int profile_check_suggestion(void *user, const TtcPlan *p, int entry, const TtcS
     }
     advice_time_effect(&pc->base, &after, entry, effect, n);
     double before = pc->base.ms[entry], now = advice_entry_ms(&after, p->entries[entry].name);
-    if (after.errors || !advice_l1_fits(&after)) {
+    /* Against the plan as it is: one compiled with --allow-misfit already has errors. */
+    if (after.errors > pc->base.errors && advice_l1_fits(&after) == advice_l1_fits(&pc->base) &&
+        advice_dram_fits(&after) == advice_dram_fits(&pc->base)) {
+        size_t len = strlen(effect);
+        snprintf(effect + len, n > len ? n - len : 0, ", but the compile reports errors with it (ttc check)");
+        return 0;
+    }
+    if (advice_l1_fits(&pc->base) && !advice_l1_fits(&after)) {
         size_t len = strlen(effect);
         snprintf(effect + len, n > len ? n - len : 0, ", but L1 no longer fits (ttc check)");
         return 0;
