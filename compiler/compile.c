@@ -87,7 +87,10 @@ int compile_plan_source(const CompileOptions *o, TtcPlan *plan) {
     int bad = ttc_plan_add_source(plan, "spec", o->spec) | ttc_plan_add_source(plan, "spec_abs", absolute(o->spec, abs));
     for (int i = 0; i < o->n_hw; i++) bad |= ttc_plan_add_source(plan, "hw", absolute(o->hw[i], abs));
     for (int i = 0; i < o->n_sets; i++) bad |= ttc_plan_add_source(plan, "set", o->sets[i]);
-    const struct { const char *key; int64_t v; } sizes[] = {{"batch", o->batch}, {"seq", o->seq}, {"max_seq", o->max_seq}};
+    /* The bounds the plan has, not the flags: defaults and cuts then reproduce exactly. */
+    const struct { const char *key; int64_t v; } sizes[] = {
+        {"batch", plan->max_batch}, {"seq", plan->max_seq},
+        {"max_seq", plan->model_type == TTC_MODEL_DECODER ? plan->max_ctx : 0}};
     for (int i = 0; i < 3; i++) {
         if (sizes[i].v <= 0) continue;
         snprintf(num, sizeof num, "%lld", (long long)sizes[i].v);

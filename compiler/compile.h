@@ -45,8 +45,8 @@ int compile_plan_of(const Compilation *c, const char *producer, TtcPlan *plan);
 int compile_spec_to_plan(const CompileOptions *o, TtcPlan *plan, FILE *diag_out);
 
 /* Records in plan->source how `o` compiled it (the SRCE chunk: spec as given and absolute,
- * overlays, --set, --batch/--seq/--max-seq, disabled passes), for recompiling it later (ttc
- * profile checks its suggestions that way). 0, or -1 when out of memory. */
+ * overlays, --set, the plan's batch/seq/context bounds, disabled passes), for recompiling it
+ * later (ttc profile checks its suggestions that way). 0, or -1 when out of memory. */
 int compile_plan_source(const CompileOptions *o, TtcPlan *plan);
 
 #endif
