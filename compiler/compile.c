@@ -1,7 +1,9 @@
 /* compile.c: spec + overlays -> lowered graph -> pass pipeline, collecting every diagnostic. */
 #include "compile.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cg.h"
@@ -79,7 +81,7 @@ int compile_plan_of(const Compilation *c, const char *producer, TtcPlan *plan) {
 int compile_to_plan(const CompileOptions *o, const char *producer, Compilation *c, TtcPlan *plan) {
     memset(plan, 0, sizeof *plan);
     int rc = compile_spec(o, c);
-    if (rc == 0 && compile_plan_of(c, producer, plan) != 0) {
+    if (rc == 0 && (compile_plan_of(c, producer, plan) != 0 || compile_plan_source(o, plan) != 0)) {
         diag_error(&c->diags, (DiagLoc){0}, "internal: out of memory building the plan of '%s'", c->graph.model_name);
         rc = 2;
     }
@@ -92,4 +94,27 @@ int compile_spec_to_plan(const CompileOptions *o, TtcPlan *plan, FILE *diag_out)
     if (rc && diag_out) diag_print(&c.diags, diag_out);
     compile_free(&c);
     return rc;
+}
+
+/* An absolute form of `path` (realpath; the path as given when it cannot be resolved). */
+static const char *absolute(const char *path, char *buf) {
+    return realpath(path, buf) ? buf : path;
+}
+
+int compile_plan_source(const CompileOptions *o, TtcPlan *plan) {
+    char abs[PATH_MAX], num[32];
+    int bad = ttc_plan_add_source(plan, "spec", o->spec) | ttc_plan_add_source(plan, "spec_abs", absolute(o->spec, abs));
+    for (int i = 0; i < o->n_hw; i++) bad |= ttc_plan_add_source(plan, "hw", absolute(o->hw[i], abs));
+    for (int i = 0; i < o->n_sets; i++) bad |= ttc_plan_add_source(plan, "set", o->sets[i]);
+    /* The bounds the plan has, not the flags: defaults and cuts then reproduce exactly. */
+    const struct { const char *key; int64_t v; } sizes[] = {
+        {"batch", plan->max_batch}, {"seq", plan->max_seq},
+        {"max_seq", plan->model_type == TTC_MODEL_DECODER ? plan->max_ctx : 0}};
+    for (int i = 0; i < 3; i++) {
+        if (sizes[i].v <= 0) continue;
+        snprintf(num, sizeof num, "%lld", (long long)sizes[i].v);
+        bad |= ttc_plan_add_source(plan, sizes[i].key, num);
+    }
+    for (int i = 0; i < o->n_disabled; i++) bad |= ttc_plan_add_source(plan, "disable_pass", pass_name(o->disabled[i]));
+    return bad ? -1 : 0;
 }

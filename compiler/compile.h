@@ -61,4 +61,9 @@ int compile_to_plan(const CompileOptions *o, const char *producer, Compilation *
  * diagnostics to `diag_out` (may be NULL) on failure; returns 0 or the exit status. */
 int compile_spec_to_plan(const CompileOptions *o, TtcPlan *plan, FILE *diag_out);
 
+/* Records in plan->source how `o` compiled it (the SRCE chunk: spec as given and absolute,
+ * overlays, --set, the plan's batch/seq/context bounds, disabled passes), for recompiling it
+ * later (ttc profile checks its suggestions that way). 0, or -1 when out of memory. */
+int compile_plan_source(const CompileOptions *o, TtcPlan *plan);
+
 #endif

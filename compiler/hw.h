@@ -40,8 +40,9 @@ typedef struct HwDevice {
  * Kinds: DTYPE_ACT (fp32|bf16), DTYPE_W (fp32|bf16|bfp8|bfp4), FIDELITY, BOOL, LAYOUT, MEMORY,
  * KERNEL (flash|naive), KV_LAYOUT (contiguous|paged), BLOCK_SIZE (tokens, a multiple of 32),
  * SHARDING (auto|replicate|column_parallel|row_parallel|height|width|block).
- * The rows after `memory` belong to later features (DESIGN.md §4); they are parsed, validated
- * and resolved now so overlays written for them already load. `kv_cache.*` rows are the keys
+ * The rows after `memory` came with later features (DESIGN.md §4); values nothing implements yet
+ * (kv_cache.layout: paged, kv_cache.block_size, score_dtype: bf16) are errors where they are
+ * written (hw_config.c's hw_unsupported), not settings silently ignored. `kv_cache.*` rows are the keys
  * of the `kv_cache: {dtype, layout, block_size}` mapping (and of --set ...kv_cache.dtype=bf16). */
 #define HW_FIELDS(X)                                              \
     X(act_dtype, "activation_dtype", HW_KIND_DTYPE_ACT)             \

@@ -100,6 +100,28 @@ static const char *hw_block_size_problem(int64_t v) {
     return NULL;
 }
 
+/* Values that parse but that nothing implements yet: an error where they are written rather than
+ * a setting silently ignored. value -1: any value of the field. */
+static const struct {
+    int field, value;
+    const char *what, *hint;
+} hw_unsupported[] = {
+    {HW_F_kv_layout, HW_KV_PAGED, "paged KV cache is not supported yet",
+     "remove layout or use contiguous"},
+    {HW_F_kv_block_size, -1, "kv_cache.block_size is not supported yet (it sizes the blocks of a paged KV cache)",
+     "remove block_size: the cache is contiguous"},
+    {HW_F_score_dtype, TTC_BF16, "score_dtype: bf16 is not supported yet: attention scores are fp32 on every path",
+     "remove score_dtype or use fp32"},
+};
+
+/* The row of hw_unsupported for field f = v, or -1. */
+static int hw_unsupported_row(int f, int v) {
+    for (size_t i = 0; i < sizeof hw_unsupported / sizeof hw_unsupported[0]; i++)
+        if (hw_unsupported[i].field == f && (hw_unsupported[i].value < 0 || hw_unsupported[i].value == v))
+            return (int)i;
+    return -1;
+}
+
 /* One field's value from YAML into r. */
 static void hw_parse_value(YamluDoc *y, HwRule *r, int f, yaml_node_t *key, yaml_node_t *v, const char *ctx) {
     int kind = hw_field_kind(f), n = 0, val = 0;
@@ -121,6 +143,12 @@ static void hw_parse_value(YamluDoc *y, HwRule *r, int f, yaml_node_t *key, yaml
         ok = yamlu_enum(y, v, ctx, fkey, fkey, names, n, &val);
     }
     if (ok != 0) return;
+    int unsupported = hw_unsupported_row(f, val);
+    if (unsupported >= 0) {
+        Diag *dg = diag_error(y->d, yamlu_loc(y, key), "%s: %s", ctx, hw_unsupported[unsupported].what);
+        diag_hint(dg, "%s", hw_unsupported[unsupported].hint);
+        return;
+    }
     r->set_mask |= 1u << f;
     r->v[f] = val;
     DiagLoc l = yamlu_loc(y, key);
@@ -431,7 +459,12 @@ int hw_config_set(HwConfig *c, const char *assignment, Diags *d) {
     if (match == HW_MATCH_PATH && !hw_path_ok(pattern)) {
         Diag *dg = diag_error(d, none, "--set '%s': '%s' is not a module type, glob or path", assignment, pattern);
         diag_hint(dg, "paths are layer ids and module names joined by '.', e.g. layer_3.attention");
-    } else if (hw_set_value(value, f, assignment, d, &v) == 0) {
+    } else if (hw_set_value(value, f, assignment, d, &v) != 0) {
+        /* reported */
+    } else if (hw_unsupported_row(f, v) >= 0) {
+        Diag *dg = diag_error(d, none, "--set '%s': %s", assignment, hw_unsupported[hw_unsupported_row(f, v)].what);
+        diag_hint(dg, "%s", hw_unsupported[hw_unsupported_row(f, v)].hint);
+    } else {
         HwRule *r = hw_add_rule(c, match, match == HW_MATCH_DEFAULTS ? NULL : pattern, mode, none);
         r->from_set = 1;
         r->set_mask = 1u << f;

@@ -89,6 +89,8 @@ const char *hw_value_name(int field, int v) {
  *              their last mantissa bit, and the largest matmuls run at twice HiFi4's speed.
  *   lm_head:   HiFi2, for the same reason; it is DRAM-bound when decoding anyway.
  *   embedding, norm, pooler: HiFi4 (cheap ops; the pooler is one small matmul).
+ * kv_cache.dtype's built-in value is never read: without an overlay the cache holds activations in
+ * their format (passes/precision.c), so a fp32 reference plan keeps a fp32 cache.
  * Fusion is on wherever it applies (passes/fuse.c): it changes speed and memory, not results, so
  * attention gets fused_qkv and the flash kernel, and every module matmul epilogues and
  * residual+norm fusion; the other modules' fused_qkv / kernel_variant are never read.

@@ -12,14 +12,14 @@ static char *xstrdup(const char *s) {
     return p;
 }
 
-void dev_problem_add(DevProblems *ps, int entry, int dram, const char *module, const char *text,
-                     const char *hint) {
+DevProblem *dev_problem_add(DevProblems *ps, int entry, int dram, const char *module, const char *text,
+                            const char *hint) {
     if (ps->n == ps->cap) {
         int cap = ps->cap ? ps->cap * 2 : 16;
         DevProblem *nv = realloc(ps->v, sizeof *nv * (size_t)cap);
         if (!nv) {
             ps->oom = 1;
-            return;
+            return NULL;
         }
         ps->v = nv;
         ps->cap = cap;
@@ -33,6 +33,18 @@ void dev_problem_add(DevProblems *ps, int entry, int dram, const char *module, c
     p->text = xstrdup(text);
     p->hint = xstrdup(hint);
     ps->oom |= !p->text || !p->hint;
+    return p;
+}
+
+AdviceChange *dev_problem_fix(DevProblem *p) {
+    static AdviceChange overflow; /* writes beyond the cap go nowhere */
+    if (!p || p->n_fixes >= DEV_MAX_FIXES) {
+        memset(&overflow, 0, sizeof overflow);
+        return &overflow;
+    }
+    AdviceChange *c = &p->fixes[p->n_fixes++];
+    memset(c, 0, sizeof *c);
+    return c;
 }
 
 /* `s` with every numbered component of `module` (layer_15) written as a glob (layer_*), so that
@@ -80,9 +92,18 @@ static int same_generic(const DevProblem *a, const DevProblem *b) {
     return same;
 }
 
-/* Merges problems that differ only in the layer number (and then in the mode), and reports them:
- * 32 layers whose FFN weights do not fit make one message about 'layer_*.ffn'. */
-void dev_problems_report(const Graph *g, DevProblems *ps, int as_warnings, Diags *d) {
+/* Replaces `*s` by its generic form (module numbers as globs). 0, or -1 when out of memory. */
+static int make_generic(char **s, const char *module) {
+    char *g = generic(*s, module);
+    if (!g) return -1;
+    free(*s);
+    *s = g;
+    return 0;
+}
+
+/* Merges problems that differ only in the layer number (and then in the mode): 32 layers whose
+ * FFN weights do not fit make one problem about 'layer_*.ffn', whose fixes name the glob. */
+void dev_problems_merge(const Graph *g, DevProblems *ps) {
     for (int i = 0; i < ps->n; i++) {
         DevProblem *p = &ps->v[i];
         if (!p->count) continue;
@@ -100,30 +121,47 @@ void dev_problems_report(const Graph *g, DevProblems *ps, int as_warnings, Diags
             masks |= q->entry_mask;
             q->count = 0;
         }
-        char modes[64] = "";
+        p->entry_mask = masks;
+        p->modes[0] = 0;
         for (int e = 0; e < g->n_entries; e++)
             if (masks & (1 << e))
-                snprintf(modes + strlen(modes), sizeof modes - strlen(modes), "%s%s", modes[0] ? ", " : "",
-                         g->entries[e].name);
-        int merged = modules > 1;
-        char *module = merged ? generic(p->module, p->module) : xstrdup(p->module);
-        char *text = merged ? generic(p->text, p->module) : xstrdup(p->text);
-        char *hint = merged ? generic(p->hint, p->module) : xstrdup(p->hint);
-        char who[3 * TTC_NAME_MAX + 64];
-        if (p->module[0] == 0)
-            snprintf(who, sizeof who, "model '%s'", g->model_name);
-        else if (merged)
-            snprintf(who, sizeof who, "modules '%s' (%d of them, %s to %s)", module ? module : "?", modules, p->module,
-                     last->module);
-        else
-            snprintf(who, sizeof who, "module '%s'", module ? module : "?");
-        DiagLoc none = {0};
-        Diag *dg = as_warnings ? diag_warning(d, none, "%s (%s): %s", who, modes, text ? text : "?")
-                              : diag_error(d, none, "%s (%s): %s", who, modes, text ? text : "?");
-        if (hint && hint[0]) diag_hint(dg, "%s", hint);
+                snprintf(p->modes + strlen(p->modes), sizeof p->modes - strlen(p->modes), "%s%s",
+                         p->modes[0] ? ", " : "", g->entries[e].name);
+        p->count = modules;
+        if (p->module[0] == 0) {
+            snprintf(p->who, sizeof p->who, "model '%s'", g->model_name);
+            continue;
+        }
+        if (modules == 1) {
+            snprintf(p->who, sizeof p->who, "module '%s'", p->module);
+            continue;
+        }
+        char *module = generic(p->module, p->module);
+        snprintf(p->who, sizeof p->who, "modules '%s' (%d of them, %s to %s)", module ? module : "?", modules,
+                 p->module, last->module);
+        for (int f = 0; f < p->n_fixes; f++)
+            for (int k = 0; k < p->fixes[f].n_sets; k++) {
+                char *x = generic(p->fixes[f].sets[k], p->module);
+                if (x) snprintf(p->fixes[f].sets[k], sizeof p->fixes[f].sets[k], "%s", x);
+                ps->oom |= !x;
+                free(x);
+            }
+        ps->oom |= make_generic(&p->text, p->module) != 0 || make_generic(&p->hint, p->module) != 0;
+        if (module) snprintf(p->module, sizeof p->module, "%s", module);
+        ps->oom |= !module;
         free(module);
-        free(text);
-        free(hint);
+    }
+}
+
+void dev_problems_report(const Graph *g, DevProblems *ps, int as_warnings, Diags *d) {
+    dev_problems_merge(g, ps);
+    for (int i = 0; i < ps->n; i++) {
+        const DevProblem *p = &ps->v[i];
+        if (!p->count) continue;
+        DiagLoc none = {0};
+        Diag *dg = as_warnings ? diag_warning(d, none, "%s (%s): %s", p->who, p->modes, p->text ? p->text : "?")
+                              : diag_error(d, none, "%s (%s): %s", p->who, p->modes, p->text ? p->text : "?");
+        if (p->hint && p->hint[0]) diag_hint(dg, "%s", p->hint);
     }
 }
 

@@ -333,6 +333,57 @@ static void pair_str(int64_t need, int64_t have, char *a, char *b, size_t cap) {
     }
 }
 
+/* ---- fixes for a KV cache that does not fit ---- */
+
+/* The cache's context (Tmax of a state [B, Tmax, F]) and format; 0 when the graph has none. */
+static int64_t cache_context(const Graph *g, int *dtype) {
+    for (int v = 0; v < g->n_vals; v++) {
+        const TtcShape *s = &g->vals[v].d.shape;
+        if (g->vals[v].d.kind != TTC_TENSOR_STATE || s->rank < 2) continue;
+        *dtype = g->vals[v].d.dtype;
+        return s->d[s->rank - 2].size;
+    }
+    return 0;
+}
+
+/* The next larger mesh of the same family, or NULL. */
+static const char *larger_mesh(const HwDevice *dev) {
+    static const char *const wormhole[] = {"wormhole_n150", "wormhole_n300", "wormhole_t3k", "wormhole_galaxy"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(dev->name, wormhole[i]) == 0) return wormhole[i + 1];
+    return NULL;
+}
+
+/* Fixes for a cache of `cache` bytes (of a total `need`) against `capacity`: a narrower cache
+ * format, the largest --max-seq whose cache fits (caches grow linearly with the context; the
+ * figure is an estimate that ttc check verifies), and a larger mesh. `module` is what the
+ * kv_cache.dtype --set names: the module itself, or "attention" for all of them. */
+static void kv_fixes(const EntryPlan *P, DevProblem *p, const char *module, int64_t cache, int64_t need,
+                     int64_t capacity, int mesh) {
+    int dtype = TTC_F32;
+    int64_t ctx = cache_context(P->g, &dtype);
+    if (!p || ctx <= 0 || cache <= 0) return;
+    static const struct { int dtype; const char *name, *note; } narrower[] = {
+        {TTC_BFP8, "bfp8", "the KV cache in bfp8_b: 1088 bytes per tile, one exponent per 16 values"},
+        {TTC_BF16, "bf16", "the KV cache in bf16: 2048 bytes per tile"},
+    };
+    for (int i = 0; i < 2; i++) {
+        if (dtype >= narrower[i].dtype) continue;
+        AdviceChange *f = dev_problem_fix(p);
+        advice_change_set(f, "%s.kv_cache.dtype=%s", module, narrower[i].name);
+        snprintf(f->note, sizeof f->note, "%s", narrower[i].note);
+    }
+    double room = (double)(capacity - (need - cache));
+    int64_t m = room > 0 ? (int64_t)((double)ctx * room / (double)cache) / 32 * 32 : 0;
+    if (m >= 32 && m < ctx) {
+        AdviceChange *f = dev_problem_fix(p);
+        f->max_seq = m;
+        snprintf(f->note, sizeof f->note, "a shorter context: a KV cache of fewer than %lld tokens", (long long)ctx);
+    }
+    const char *bigger = mesh ? larger_mesh(P->dev) : NULL;
+    if (bigger) snprintf(dev_problem_fix(p)->device, sizeof p->fixes[0].device, "%s", bigger);
+}
+
 /* The message and suggestion for module `own` whose op at slot s needs `need` bytes per core. */
 static void l1_problem(const EntryPlan *P, int s, int with_resident, const char *own, DevProblems *ps) {
     const Graph *g = P->g;
@@ -346,8 +397,10 @@ static void l1_problem(const EntryPlan *P, int s, int with_resident, const char 
     ModBytes *mods = calloc((size_t)g->n_vals + 1, sizeof *mods);
     int n = mods ? live_l1_by_module(P, s, with_resident, own, mods) : 0;
     int64_t left = need;
+    AdviceChange to_dram = {0}, narrow = {0}, shard = {0};
     for (int i = 0; i < n && left > usable; i++) {
         left -= mods[i].bytes;
+        advice_change_set(&to_dram, "%s.memory=dram", mods[i].module);
         char f[32];
         if (mods[i].own)
             cat(hint, sizeof hint, "%sset memory: dram for it (--set %s.memory=dram, frees %s)",
@@ -356,9 +409,12 @@ static void l1_problem(const EntryPlan *P, int s, int with_resident, const char 
             cat(hint, sizeof hint, "%sset memory: dram for module '%s' (--set %s.memory=dram, frees %s)",
                 hint[0] ? "; and " : "", mods[i].module, mods[i].module, dev_bytes_str(mods[i].bytes, f, sizeof f));
     }
-    if (P->cb[s] > usable)
+    if (P->cb[s] > usable) {
         cat(hint, sizeof hint, "%sits circular buffers alone need %s: use narrower formats (activation_dtype: bf16, "
             "weight_dtype: bfp8)", hint[0] ? "; " : "", dev_bytes_str(P->cb[s], c, sizeof c));
+        advice_change_set(&narrow, "%s.activation_dtype=bf16", own);
+        advice_change_set(&narrow, "%s.weight_dtype=bfp8", own);
+    }
     /* Sharding changes how the module's own tensors spread over the cores: offer the best one
      * when it alone would make the op fit. */
     int64_t cur = own_bytes_sharded(P, s, own, -1), best = cur;
@@ -371,10 +427,23 @@ static void l1_problem(const EntryPlan *P, int s, int with_resident, const char 
             best_mode = modes[i];
         }
     }
-    if (best_mode >= 0 && need - cur + best <= usable)
+    if (best_mode >= 0 && need - cur + best <= usable) {
         cat(hint, sizeof hint, ", or shard it over the cores (sharding: %s)", hw_value_name(HW_F_sharding, best_mode));
+        advice_change_set(&shard, "%s.sharding=%s", own, hw_value_name(HW_F_sharding, best_mode));
+        snprintf(shard.note, sizeof shard.note, "its L1 tensors split over the cores");
+    }
+    snprintf(to_dram.note, sizeof to_dram.note, "memory: dram, tensors streamed through circular buffers");
+    snprintf(narrow.note, sizeof narrow.note, "narrower tiles for its circular buffers");
     free(mods);
-    dev_problem_add(ps, P->entry, 0, own, text, hint);
+    DevProblem *p = dev_problem_add(ps, P->entry, 0, own, text, hint);
+    const AdviceChange *fixes[] = {&shard, &to_dram, &narrow};
+    for (int i = 0; p && i < 3; i++)
+        if (fixes[i]->n_sets) *dev_problem_fix(p) = *fixes[i];
+    /* A KV cache resident in L1 crowds the op out: a smaller cache is the other way. */
+    int64_t cache = 0;
+    for (int v = 0; v < g->n_vals; v++)
+        if (P->l1_core[v] && P->vals[v].persistent && g->vals[v].d.kind == TTC_TENSOR_STATE) cache += P->l1_core[v];
+    if (with_resident && cache > 0) kv_fixes(P, p, "attention", cache, need, usable, 0);
 }
 
 /* Weights and caches configured `memory: l1` that cannot all be resident: per module when one
@@ -421,7 +490,12 @@ static void resident_problems(const EntryPlan *P, DevProblems *ps) {
                  dev_cores(dev), dev->name, b);
         snprintf(hint, sizeof hint, "set memory: dram for it (--set %s.memory=dram): the %s then stay%s in DRAM and "
                  "stream through circular buffers", mods[i].module, what, mods[i].cache && !mods[i].weights ? "s" : "");
-        dev_problem_add(ps, P->entry, 0, mods[i].module, text, hint);
+        DevProblem *p = dev_problem_add(ps, P->entry, 0, mods[i].module, text, hint);
+        AdviceChange *f = p ? dev_problem_fix(p) : NULL;
+        if (f) advice_change_set(f, "%s.memory=dram", mods[i].module);
+        if (f) snprintf(f->note, sizeof f->note, "the %s then stay%s in DRAM and stream through circular buffers", what,
+                        mods[i].cache && !mods[i].weights ? "s" : "");
+        if (p && mods[i].cache) kv_fixes(P, p, mods[i].module, mods[i].bytes, mods[i].bytes, usable, 0);
         hint[0] = 0;
     }
     if (rest > usable) {
@@ -429,6 +503,7 @@ static void resident_problems(const EntryPlan *P, DevProblems *ps) {
         snprintf(text, sizeof text, "the L1-resident weights and KV caches of %d modules need %s per core together, "
                  "%s has %s usable", rest_n, a, dev->name, b);
         /* The module types holding the most, until what is left fits. */
+        AdviceChange types = {0};
         for (int left = 1; left && rest > usable;) {
             int t = 0;
             for (int u = 1; u < 6; u++)
@@ -438,10 +513,13 @@ static void resident_problems(const EntryPlan *P, DevProblems *ps) {
             cat(hint, sizeof hint, "%sset memory: dram for %s (--set %s.memory=dram, frees %s)",
                 hint[0] ? "; and " : "", hw_module_types[t], hw_module_types[t],
                 dev_bytes_str(by_type[t], a, sizeof a));
+            advice_change_set(&types, "%s.memory=dram", hw_module_types[t]);
             rest -= by_type[t];
             by_type[t] = 0;
         }
-        dev_problem_add(ps, P->entry, 0, "", text, hint);
+        DevProblem *p = dev_problem_add(ps, P->entry, 0, "", text, hint);
+        snprintf(types.note, sizeof types.note, "memory: dram for the module types holding the most");
+        if (p && types.n_sets) *dev_problem_fix(p) = types;
     }
     free(mods);
 }
@@ -503,6 +581,24 @@ static int64_t weights_as(const EntryPlan *P, int dtype, int ffn_only, int64_t *
     return alt;
 }
 
+/* When no single change is enough (a large model with a long context): bfp8 weights and cache
+ * together, with the longest context they leave room for. */
+static void combined_fix(const EntryPlan *P, DevProblem *p, int64_t need, int64_t cache) {
+    int dtype = TTC_F32;
+    int64_t ctx = cache_context(P->g, &dtype), now, alt = weights_as(P, TTC_BFP8, 0, &now);
+    int64_t cache_new = dtype < TTC_BFP8 ? cache / dev_tile_bytes(dtype) * dev_tile_bytes(TTC_BFP8) : cache;
+    int64_t rest = need - cache - now + alt; /* all but the cache, with bfp8 weights */
+    if (alt >= now && cache_new >= cache) return;
+    AdviceChange *f = dev_problem_fix(p);
+    if (alt < now) advice_change_set(f, "defaults.weight_dtype=bfp8");
+    if (cache_new < cache) advice_change_set(f, "attention.kv_cache.dtype=bfp8");
+    if (rest + cache_new > P->dev->dram_bytes && cache_new > 0 && rest < P->dev->dram_bytes) {
+        int64_t m = (int64_t)((double)ctx * (double)(P->dev->dram_bytes - rest) / (double)cache_new) / 32 * 32;
+        if (m >= 32 && m < ctx) f->max_seq = m;
+    }
+    snprintf(f->note, sizeof f->note, "bfp8 weights and KV cache%s", f->max_seq ? ", and a shorter context" : "");
+}
+
 static void find_dram_problem(const EntryPlan *P, int64_t need, DevProblems *ps) {
     const Graph *g = P->g;
     const HwDevice *dev = P->dev;
@@ -523,25 +619,65 @@ static void find_dram_problem(const EntryPlan *P, int64_t need, DevProblems *ps)
              "DRAM needs %s per chip, %s has %s (weights %s, KV cache %s, activations %s at the peak)", a, dev->name, b,
              dev_bytes_str(weights, w, sizeof w), dev_bytes_str(cache, c, sizeof c),
              dev_bytes_str(P->dram[s_peak] - weights - cache, x, sizeof x));
-    static const struct { int dtype, ffn_only; const char *what;
+    static const struct { int dtype, ffn_only; const char *what, *note;
     } alts[] = {
         {TTC_BFP8, 1,
-         "weight_dtype: bfp8 for the ffn (--set ffn.weight_dtype=bfp8, as specs/hw/performance.yaml does)"},
-        {TTC_BFP8, 0, "weight_dtype: bfp8 for every matmul (--set defaults.weight_dtype=bfp8)"},
-        {TTC_BFP4, 0, "weight_dtype: bfp4 for every matmul (--set defaults.weight_dtype=bfp4; check accuracy)"},
+         "weight_dtype: bfp8 for the ffn (--set ffn.weight_dtype=bfp8, as specs/hw/performance.yaml does)",
+         "bfp8 ffn weights, as specs/hw/performance.yaml has them"},
+        {TTC_BFP8, 0, "weight_dtype: bfp8 for every matmul (--set defaults.weight_dtype=bfp8)",
+         "bfp8 weights for every matmul"},
+        {TTC_BFP4, 0, "weight_dtype: bfp4 for every matmul (--set defaults.weight_dtype=bfp4; check accuracy)",
+         "bfp4 weights for every matmul: check accuracy with ttc run --check"},
     };
-    for (size_t i = 0; i < sizeof alts / sizeof alts[0] && !hint[0]; i++) {
+    AdviceChange weight_fixes[3];
+    int n_weight_fixes = 0;
+    for (size_t i = 0; i < sizeof alts / sizeof alts[0]; i++) {
         int64_t now, alt = weights_as(P, alts[i].dtype, alts[i].ffn_only, &now);
-        if (alt < now && need - now + alt <= dev->dram_bytes)
+        if (alt >= now) continue;
+        AdviceChange *f = &weight_fixes[n_weight_fixes++];
+        memset(f, 0, sizeof *f);
+        advice_change_set(f, "%s.weight_dtype=%s", alts[i].ffn_only ? "ffn" : "defaults",
+                          alts[i].dtype == TTC_BFP8 ? "bfp8" : "bfp4");
+        snprintf(f->note, sizeof f->note, "%s", alts[i].note);
+        if (!hint[0] && need - now + alt <= dev->dram_bytes)
             snprintf(hint, sizeof hint, "set %s: DRAM would need %s", alts[i].what,
                      dev_bytes_str(need - now + alt, a, sizeof a));
+    }
+    /* A cache that is most of the need is shrunk, not moved to a bigger system. */
+    int kv_first = cache > weights;
+    if (!hint[0] && cache > 0) {
+        int dtype = TTC_F32;
+        int64_t ctx = cache_context(g, &dtype);
+        double room = (double)(dev->dram_bytes - (need - cache));
+        int64_t m = room > 0 ? (int64_t)((double)ctx * room / (double)cache) / 32 * 32 : 0;
+        if (m >= 32 && m < ctx)
+            snprintf(hint, sizeof hint, "shrink the KV cache of %s tokens: a shorter context (--max-seq %lld), or "
+                     "kv_cache.dtype: bfp8 (--set attention.kv_cache.dtype=bfp8)", dev_bytes_str(cache, c, sizeof c),
+                     (long long)m);
+        else if (dtype < TTC_BFP8)
+            snprintf(hint, sizeof hint, "shrink the KV cache (%s): kv_cache.dtype: bfp8 (--set "
+                     "attention.kv_cache.dtype=bfp8)", dev_bytes_str(cache, c, sizeof c));
     }
     if (!hint[0]) snprintf(hint, sizeof hint, "the model needs a system with more DRAM per chip, or its weights split "
                            "over several chips");
     if (dev->chips > 1)
         cat(hint, sizeof hint, "; these are per-chip figures after tensor parallelism over the %d chips of %s: "
             "modules set to sharding: replicate hold a whole copy on every chip", dev->chips, dev->name);
-    dev_problem_add(ps, P->entry, 1, "", text, hint);
+    DevProblem *p = dev_problem_add(ps, P->entry, 1, "", text, hint);
+    if (kv_first) kv_fixes(P, p, "attention", cache, need, dev->dram_bytes, 0);
+    for (int i = 0; p && i < n_weight_fixes; i++) *dev_problem_fix(p) = weight_fixes[i];
+    if (!kv_first) kv_fixes(P, p, "attention", cache, need, dev->dram_bytes, 0);
+    if (p && cache > 0) combined_fix(P, p, need, cache);
+    /* The next two larger meshes: ttc check shows the smallest that fits. */
+    const HwDevice *from = dev;
+    HwDevice next;
+    for (int i = 0; p && i < 2 && larger_mesh(from); i++) {
+        AdviceChange *f = dev_problem_fix(p);
+        snprintf(f->device, sizeof f->device, "%s", larger_mesh(from));
+        snprintf(f->note, sizeof f->note, "tensor parallel over more chips");
+        snprintf(next.name, sizeof next.name, "%s", f->device);
+        from = &next;
+    }
 }
 
 static void print_entry(const EntryPlan *P, int64_t l1_peak, int64_t dram_peak) {
@@ -562,12 +698,10 @@ static void print_entry(const EntryPlan *P, int64_t l1_peak, int64_t dram_peak) 
                     (long long)(P->vals[v].persistent ? 0 : P->resident + P->offset[v]));
 }
 
-int pass_device_memory(Graph *g, PassCtx *cx) {
-    if (!cx->hw) return 0; /* graphs built by tests without a configuration have no device */
-    const HwDevice *dev = &cx->hw->device;
-    int errors_before = cx->diags->n_errors;
-    int *sharding = dev_resolve_sharding(g, cx->hw);
-    DevProblems ps = {0};
+/* Plans every entry point, sets their peaks and collects (unmerged) what does not fit. */
+static int collect_problems(Graph *g, const HwConfig *hw, int verbose, DevProblems *ps) {
+    const HwDevice *dev = &hw->device;
+    int *sharding = dev_resolve_sharding(g, hw);
     int rc = sharding ? 0 : -1;
     int64_t worst_dram = -1;
     EntryPlan worst;
@@ -586,8 +720,8 @@ int pass_device_memory(Graph *g, PassCtx *cx) {
         }
         g->entries[e].l1_peak_bytes = l1_peak;
         g->entries[e].dram_peak_bytes = dram_peak;
-        find_l1_problems(&P, &ps);
-        if (cx->verbose) print_entry(&P, l1_peak, dram_peak);
+        find_l1_problems(&P, ps);
+        if (verbose) print_entry(&P, l1_peak, dram_peak);
         if (dram_peak > worst_dram) {
             entry_plan_free(&worst);
             worst = P;
@@ -596,10 +730,24 @@ int pass_device_memory(Graph *g, PassCtx *cx) {
             entry_plan_free(&P);
         }
     }
-    if (rc == 0 && worst_dram > dev->dram_bytes) find_dram_problem(&worst, worst_dram, &ps);
+    if (rc == 0 && worst_dram > dev->dram_bytes) find_dram_problem(&worst, worst_dram, ps);
     entry_plan_free(&worst);
     free(sharding);
-    if (rc != 0 || ps.oom) {
+    return rc != 0 || ps->oom ? -1 : 0;
+}
+
+int dev_memory_problems(Graph *g, const HwConfig *hw, int verbose, DevProblems *ps) {
+    memset(ps, 0, sizeof *ps);
+    if (collect_problems(g, hw, verbose, ps) != 0) return -1;
+    dev_problems_merge(g, ps);
+    return ps->oom ? -1 : 0;
+}
+
+int pass_device_memory(Graph *g, PassCtx *cx) {
+    if (!cx->hw) return 0; /* graphs built by tests without a configuration have no device */
+    int errors_before = cx->diags->n_errors;
+    DevProblems ps = {0};
+    if (collect_problems(g, cx->hw, cx->verbose, &ps) != 0) {
         DiagLoc none = {0};
         diag_error(cx->diags, none, "out of memory");
         dev_problems_free(&ps);

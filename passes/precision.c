@@ -3,6 +3,7 @@
  * takes its activation format, a matmul's weights its weight format, other weights (embedding
  * tables, norm parameters) the activation format, as they are stored next to activations. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "pass.h"
 
@@ -23,9 +24,20 @@ int pass_precision(Graph *g, PassCtx *cx) {
         hw_resolve(cx->hw, op->d.path, op->module_type, g->n_entries ? g->entries[op->entry].mode : 0, &r);
         hw_resolved_to_op_config(&r, &op->d.cfg);
         g->vals[op->d.out].d.dtype = op->d.cfg.act_dtype;
+        /* The KV cache holds activations in their format, unless an overlay gives kv_cache.dtype
+         * (the built-in default is not read: a fp32 reference plan keeps a fp32 cache). The
+         * update op carries the format in its weight_dtype (it has no weights) for the runtime,
+         * which rounds the rows it writes; its output is the view of the cache. */
+        int kv_format = strncmp(r.prov[HW_F_kv_dtype].origin ? r.prov[HW_F_kv_dtype].origin : "", "built-in", 8) == 0
+                            ? op->d.cfg.act_dtype
+                            : r.v[HW_F_kv_dtype];
+        if (op->d.kind == TTC_OP_KV_UPDATE) {
+            op->d.cfg.weight_dtype = (uint8_t)kv_format;
+            g->vals[op->d.out].d.dtype = kv_format;
+        }
         for (int i = 0; i < op->d.n_in; i++) {
             IrValue *w = &g->vals[op->d.in[i]];
-            if (w->d.kind == TTC_TENSOR_STATE) w->d.dtype = op->d.cfg.act_dtype; /* the cache holds activations */
+            if (w->d.kind == TTC_TENSOR_STATE) w->d.dtype = kv_format;
             if (w->d.kind != TTC_TENSOR_WEIGHT) continue;
             w->d.dtype = op->d.kind == TTC_OP_LINEAR ? op->d.cfg.weight_dtype : op->d.cfg.act_dtype;
         }

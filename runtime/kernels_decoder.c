@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kernels_check.h"
+#include "numerics.h"
 
 void rt_rope_inv_freq(const TtcAttrs *at, float *inv_freq) {
     int half = at->head_dim / 2;
@@ -151,6 +152,18 @@ static TtcStatus check_kv(const RtOpArgs *a, int64_t *past) {
     return TTC_OK;
 }
 
+/* The cache is held in its format (kv_cache.dtype, carried in the op's weight_dtype): the rows
+ * just written are rounded to it, bfp blocks being the 16-value face rows along head_dim of each
+ * head (DEVICE.md §3, host rounding). Rows of earlier steps were rounded when written. */
+static void round_written_rows(const RtOpArgs *a, int64_t past) {
+    TtcDType fmt = (TtcDType)a->op->cfg.weight_dtype;
+    if (fmt == TTC_F32 || fmt == TTC_I32 || fmt >= TTC_DTYPE_COUNT) return;
+    int64_t S = a->in[0].dims[1], F = a->in[1].dims[2], stride = rt_stride0(&a->in[1]);
+    int64_t D = a->op->attrs.head_dim > 0 && F % a->op->attrs.head_dim == 0 ? a->op->attrs.head_dim : F;
+    for (int64_t b = 0; b < a->in[0].dims[0]; b++)
+        ttc_round_to_dtype((float *)a->in[1].data + b * stride + past * F, S * F, D, fmt);
+}
+
 TtcStatus fast_KV_UPDATE(const RtOpArgs *a) {
     int64_t past;
     TtcStatus st = check_kv(a, &past);
@@ -167,6 +180,7 @@ TtcStatus fast_KV_UPDATE(const RtOpArgs *a) {
         }
         for (int64_t i = 0; i < S; i++) memcpy(dst + i * F, src + (b * S + i) * W, (size_t)F * sizeof(float));
     }
+    round_written_rows(a, past);
     return TTC_OK;
 }
 

@@ -77,6 +77,11 @@ typedef struct TtcPlan {
     /* Per-op estimates, n_ops of them, or NULL (plans without a COST chunk, or with entry totals
      * only). Owned by the plan. */
     TtcOpCost *op_costs;
+    /* How the plan was compiled (the optional SRCE chunk), so that `ttc profile` can recompile it
+     * with a suggested change: n_source "key=value" strings in command-line order (see
+     * PLAN_FORMAT.md for the keys), or 0 and NULL. Owned by the plan. */
+    int32_t n_source;
+    char **source;
     /* A plan compiled with --allow-misfit although it does not fit `device` (the optional MISF
      * chunk): how many problems the compiler reported, and the first of them as it printed it
      * (after "warning: "). 0 and "" for a plan that fits. Runners refuse such a plan unless
@@ -86,6 +91,12 @@ typedef struct TtcPlan {
 } TtcPlan;
 
 void ttc_plan_free(TtcPlan *p); /* frees arrays; safe on a zeroed plan */
+#define TTC_PLAN_SOURCE_MAX_ITEMS 256  /* SRCE items */
+#define TTC_PLAN_SOURCE_MAX_BYTES 4096 /* per item */
+/* Appends one "key=value" SRCE item (copied). 0, or -1 when out of memory or beyond the limits. */
+int ttc_plan_add_source(TtcPlan *p, const char *key, const char *value);
+/* The value of the i-th item if its key is `key`, else NULL. */
+const char *ttc_plan_source_value(const TtcPlan *p, int i, const char *key);
 /* Whether any entry carries device estimates (then the writer adds the COST chunk). */
 int ttc_plan_has_cost(const TtcPlan *p);
 

@@ -257,6 +257,31 @@ static void plan_wr_cost(PlanWriter *w, const TtcPlan *p) {
     plan_wr_chunk_end(w, at);
 }
 
+/* How the plan was compiled (optional): a count, then that many strings "key=value". */
+static void plan_wr_source(PlanWriter *w, const TtcPlan *p) {
+    size_t at = plan_wr_chunk_begin(w, "SRCE");
+    plan_wr_u32(w, (uint32_t)p->n_source);
+    for (int32_t i = 0; i < p->n_source; i++) plan_wr_str(w, p->source[i], TTC_PLAN_SOURCE_MAX_BYTES);
+    plan_wr_chunk_end(w, at);
+}
+
+int ttc_plan_add_source(TtcPlan *p, const char *key, const char *value) {
+    size_t n = strlen(key) + 1 + strlen(value) + 1;
+    if (p->n_source >= TTC_PLAN_SOURCE_MAX_ITEMS || n > TTC_PLAN_SOURCE_MAX_BYTES) return -1;
+    char **v = realloc(p->source, sizeof *v * (size_t)(p->n_source + 1));
+    if (!v) return -1;
+    p->source = v;
+    if (!(v[p->n_source] = malloc(n))) return -1;
+    snprintf(v[p->n_source++], n, "%s=%s", key, value);
+    return 0;
+}
+
+const char *ttc_plan_source_value(const TtcPlan *p, int i, const char *key) {
+    size_t n = strlen(key);
+    if (i < 0 || i >= p->n_source || strncmp(p->source[i], key, n) != 0 || p->source[i][n] != '=') return NULL;
+    return p->source[i] + n + 1;
+}
+
 /* The record that the plan does not fit its device (optional; only plans compiled with
  * --allow-misfit have one): the number of problems and the first. */
 static void plan_wr_misfit(PlanWriter *w, const TtcPlan *p) {
@@ -290,13 +315,14 @@ TtcStatus ttc_plan_serialize(const TtcPlan *p, uint8_t **buf, size_t *len, TtcEr
     PlanWriter w = {0};
     plan_wr_bytes(&w, TTC_PLAN_MAGIC, 8);
     plan_wr_u32(&w, TTC_PLAN_VERSION);
-    int cost = ttc_plan_has_cost(p), misfit = p->n_misfits > 0;
-    plan_wr_u32(&w, (uint32_t)(4 + cost + misfit)); /* chunks */
+    int cost = ttc_plan_has_cost(p), misfit = p->n_misfits > 0, source = p->n_source > 0 && p->source;
+    plan_wr_u32(&w, (uint32_t)(4 + cost + misfit + source)); /* chunks */
     plan_wr_meta(&w, p);
     plan_wr_tensors(&w, p);
     plan_wr_ops(&w, p);
     plan_wr_entries(&w, p);
     if (cost) plan_wr_cost(&w, p);
+    if (source) plan_wr_source(&w, p);
     if (misfit) plan_wr_misfit(&w, p);
     if (!w.oom) plan_wr_u32(&w, plan_crc32(w.buf, w.len));
     if (w.oom) {
@@ -580,6 +606,39 @@ static TtcStatus plan_rd_cost(PlanReader *r, TtcPlan *p) {
     return TTC_OK;
 }
 
+/* SRCE: a count of at most TTC_PLAN_SOURCE_MAX_ITEMS, then each item, a string of at most
+ * TTC_PLAN_SOURCE_MAX_BYTES - 1 bytes without NUL, of the shape key=value with a key of
+ * [a-z_] letters (unknown keys are kept: the reader of the items decides). */
+static TtcStatus plan_rd_source(PlanReader *r, TtcPlan *p) {
+    uint32_t n;
+    if (plan_rd_u32(r, "item count", &n)) return TTC_E_USER;
+    if (n > TTC_PLAN_SOURCE_MAX_ITEMS || n > (r->end - r->pos) / 4)
+        return plan_rd_fail(r, "item count %u: at most %d, and at most one per 4 bytes left", (unsigned)n,
+                            TTC_PLAN_SOURCE_MAX_ITEMS);
+    if (n == 0) return TTC_OK;
+    p->source = calloc(n, sizeof *p->source);
+    if (!p->source) return ttc_fail(r->err, TTC_E_INTERNAL, "%s: out of memory for %u source items", r->what, n);
+    char *item = malloc(TTC_PLAN_SOURCE_MAX_BYTES);
+    if (!item) return ttc_fail(r->err, TTC_E_INTERNAL, "%s: out of memory for a source item", r->what);
+    TtcStatus st = TTC_OK;
+    for (uint32_t i = 0; i < n && !st; i++) {
+        snprintf(r->item, sizeof r->item, "item %u", (unsigned)i);
+        st = plan_rd_str(r, "item", item, TTC_PLAN_SOURCE_MAX_BYTES);
+        size_t key = st ? 0 : strspn(item, "abcdefghijklmnopqrstuvwxyz_");
+        if (!st && (key == 0 || item[key] != '='))
+            st = plan_rd_fail(r, "'%.40s' is not of the form key=value", item);
+        if (!st && !(p->source[i] = malloc(strlen(item) + 1)))
+            st = ttc_fail(r->err, TTC_E_INTERNAL, "%s: out of memory for a source item", r->what);
+        if (!st) {
+            strcpy(p->source[i], item);
+            p->n_source = (int32_t)i + 1;
+        }
+    }
+    free(item);
+    r->item[0] = 0;
+    return st;
+}
+
 static TtcStatus plan_rd_misfit(PlanReader *r, TtcPlan *p) {
     uint32_t n;
     if (plan_rd_u32(r, "problem count", &n)) return TTC_E_USER;
@@ -598,13 +657,14 @@ static void plan_tag_str(const uint8_t *tag, char out[16]) {
 
 /* Chunks before PLAN_CHUNK_REQUIRED must appear; the rest are optional. */
 enum { PLAN_CHUNK_META, PLAN_CHUNK_TENS, PLAN_CHUNK_OPS, PLAN_CHUNK_ENTR, PLAN_CHUNK_REQUIRED,
-       PLAN_CHUNK_COST = PLAN_CHUNK_REQUIRED, PLAN_CHUNK_MISF, PLAN_CHUNK_KNOWN };
+       PLAN_CHUNK_COST = PLAN_CHUNK_REQUIRED, PLAN_CHUNK_MISF, PLAN_CHUNK_SRCE, PLAN_CHUNK_KNOWN };
 static const struct {
     const char *tag;
     TtcStatus (*read)(PlanReader *r, TtcPlan *p);
 } plan_chunks[PLAN_CHUNK_KNOWN] = {
     {"META", plan_rd_meta},    {"TENS", plan_rd_tensors}, {"OPS_", plan_rd_ops},
     {"ENTR", plan_rd_entries}, {"COST", plan_rd_cost},    {"MISF", plan_rd_misfit},
+    {"SRCE", plan_rd_source},
 };
 
 static TtcStatus plan_parse_chunks(PlanReader *r, TtcPlan *p, uint32_t n_chunks, size_t body_end) {
@@ -735,6 +795,8 @@ void ttc_plan_free(TtcPlan *p) {
     free(p->tensors);
     free(p->ops);
     free(p->op_costs);
+    for (int32_t i = 0; p->source && i < p->n_source; i++) free(p->source[i]);
+    free(p->source);
     memset(p, 0, sizeof *p); /* a second free, or a reuse, sees an empty plan */
 }
 

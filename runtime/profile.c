@@ -261,29 +261,45 @@ static void add_name(char *names, size_t cap, const char *path) {
     snprintf(names + used, cap - used, "%s%s", used ? ", " : "", last);
 }
 
-static void print_finding(FILE *f, const TtcPlan *p, int e, int i, const Finding *x, int64_t total) {
+/* The change of x and the fewer-chips alternatives, each checked (pf->check) before it is shown. */
+static void print_finding(FILE *f, const TtcProfile *pf, int e, int i, const Finding *x, int64_t total) {
+    const TtcPlan *p = pf->plan;
     const TtcOpDesc *op = &p->ops[x->op];
     const TtcOpCost *c = &p->op_costs[x->op];
     fprintf(f, "  %d. %s: %.1f%% of device time (%d op%s: %s; heaviest %s, %s %s-bound)\n", i, x->s.module,
             total > 0 ? 100.0 * (double)x->cycles / (double)total : 0, x->n, x->n == 1 ? "" : "s", x->names, op->path,
             ttc_op_name((TtcOpKind)op->kind), ttc_bound_name(c->bound));
-    (void)e;
     if (!x->has_change) {
         fprintf(f, "     no config change: %s\n", x->s.why);
         return;
     }
+    if (!pf->check) return; /* nothing unchecked is suggested; the caller says why */
+    char effect[256];
     int glob = strchr(x->s.module, '*') != NULL;
-    fprintf(f, "     try %s: %s   --set %s%s.%s=%s%s\n", x->s.key, x->s.value, glob ? "'" : "", x->s.module, x->s.key,
-            x->s.value, glob ? "'" : "");
-    fprintf(f, "       overlay: modules: {%s%s%s: {%s: %s}}", glob ? "\"" : "", x->s.module, glob ? "\"" : "",
-            x->s.key, x->s.value);
-    size_t ml = strlen(x->s.module);
-    if (strcmp(x->s.key, "weight_dtype") == 0 && strcmp(x->s.value, "bfp8") == 0 && ml >= 4 &&
-        strcmp(x->s.module + ml - 4, ".ffn") == 0)
-        fprintf(f, " (or --hw specs/hw/performance.yaml: bfp8 + LoFi for every ffn)");
-    fprintf(f, "\n       why: %s\n", x->s.why);
-    if (x->s.caveat[0]) fprintf(f, "       caveat: %s\n", x->s.caveat);
-    if (x->s.overlay[0]) fprintf(f, "       or fewer chips, in an overlay: %s\n", x->s.overlay);
+    if (pf->check(pf->check_user, p, e, &x->s, NULL, effect, sizeof effect) == 1) {
+        fprintf(f, "     try %s: %s   --set %s%s.%s=%s%s\n", x->s.key, x->s.value, glob ? "'" : "", x->s.module,
+                x->s.key, x->s.value, glob ? "'" : "");
+        fprintf(f, "       effect: %s\n", effect);
+        fprintf(f, "       overlay: modules: {%s%s%s: {%s: %s}}", glob ? "\"" : "", x->s.module, glob ? "\"" : "",
+                x->s.key, x->s.value);
+        size_t ml = strlen(x->s.module);
+        if (strcmp(x->s.key, "weight_dtype") == 0 && strcmp(x->s.value, "bfp8") == 0 && ml >= 4 &&
+            strcmp(x->s.module + ml - 4, ".ffn") == 0)
+            fprintf(f, " (or --hw specs/hw/performance.yaml: bfp8 + LoFi for every ffn)");
+        fprintf(f, "\n       why: %s\n", x->s.why);
+        if (x->s.caveat[0]) fprintf(f, "       caveat: %s\n", x->s.caveat);
+    } else if (pf->verbose) {
+        fprintf(f, "     dropped %s: %s (--set %s.%s=%s): %s\n", x->s.key, x->s.value, x->s.module, x->s.key,
+                x->s.value, effect);
+    } else {
+        fprintf(f, "     no config change found that lowers the estimate (--verbose: what was tried)\n");
+    }
+    for (int d = 0; d < 2 && x->s.devices[d][0]; d++) {
+        if (pf->check(pf->check_user, p, e, &x->s, x->s.devices[d], effect, sizeof effect) == 1)
+            fprintf(f, "       or fewer chips, in an overlay: device: %s (%s)\n", x->s.devices[d], effect);
+        else if (pf->verbose)
+            fprintf(f, "       dropped device: %s: %s\n", x->s.devices[d], effect);
+    }
 }
 
 /* Findings: the entry's ops grouped by (module across layers, suggested change), heaviest first. */
@@ -329,7 +345,7 @@ static void print_bottlenecks(FILE *f, const TtcProfile *pf, int e, const Totals
             v[j] = v[j - 1];
             v[j - 1] = tmp;
         }
-    for (int i = 0; i < n && i < n_show; i++) print_finding(f, p, e, i + 1, &v[i], t->cycles);
+    for (int i = 0; i < n && i < n_show; i++) print_finding(f, pf, e, i + 1, &v[i], t->cycles);
     free(v);
 }
 

@@ -19,6 +19,16 @@
 #include "plan.h"
 #include "ttc_runtime.h"
 
+typedef struct TtcSuggestion TtcSuggestion;
+
+/* Checks a suggestion before it is shown: the CLI recompiles the plan's spec with the change (the
+ * --set of s, or with `device` non-NULL the overlay's device instead) and compares the estimates.
+ * Returns 1 when it helps entry `entry`, with its effect in `effect` ("decode 50.4 → 31.2 ms per
+ * step"); 0 when it does not, with why in `effect`. The runtime never compiles: this is how the
+ * report gets checked suggestions without depending on the compiler. */
+typedef int (*TtcSuggestionCheck)(void *user, const TtcPlan *p, int entry, const TtcSuggestion *s,
+                                  const char *device, char *effect, size_t n);
+
 typedef struct TtcProfile {
     const TtcPlan *plan;
     int per_op_cost; /* the plan carries per-op device estimates (op_costs) */
@@ -28,6 +38,12 @@ typedef struct TtcProfile {
     double *host_ms; /* per op: the median of its samples (after ttc_profile_finish), 0 when it never ran */
     int ran[TTC_MAX_ENTRIES]; /* entries whose ops ran at least once */
     int runs[TTC_MAX_ENTRIES]; /* samples per op of each entry (repeats x steps), for the report */
+    /* Set by the caller before ttc_profile_report: every suggestion goes through `check` and only
+     * those that help are printed (with `verbose`, the dropped ones too, with why). NULL: no
+     * suggestion is printed (they could not be checked). */
+    TtcSuggestionCheck check;
+    void *check_user;
+    int verbose;
 } TtcProfile;
 
 /* Room for `samples_per_op` host timings per op (repeats, times decode steps for decode ops). */
@@ -49,14 +65,15 @@ void ttc_profile_pattern(const char *path, char *buf, size_t n);
 double ttc_profile_device_us(const TtcPlan *p, int e, int64_t cycles);
 
 /* A configuration change for an op (or, with `note` set, an observation without one). */
-typedef struct TtcSuggestion {
+struct TtcSuggestion {
     char module[TTC_NAME_MAX]; /* the module path the change binds to, as a glob over layers */
     char key[32];              /* overlay key under modules: "weight_dtype"; "" for none */
     char value[32];            /* "bfp8" */
     char why[256];             /* what it changes in the cost model */
     char caveat[256];          /* what it may cost (accuracy), "" for nothing */
-    char overlay[256];         /* for changes --set cannot make (mesh, device): the overlay text */
-} TtcSuggestion;
+    char devices[2][32];       /* alternatives --set of a key cannot make: an overlay's `device:` ("" none) */
+};
+
 
 /* The change to try for op `k` given its kind, configuration and binding bound; 0 when the op has
  * no device estimate or nothing in its configuration would make it cheaper (the text in

@@ -39,16 +39,12 @@ static const char *fidelity_name(int f) {
     return f >= 0 && f < 4 ? names[f] : "?";
 }
 
-/* Fewer chips of the same family, for an overlay's `device:` (empty when there is none). */
-static void fewer_chips(const TtcPlan *p, char *buf, size_t n) {
+/* Fewer chips of the same family, for an overlay's `device:` (none when there is none). */
+static void fewer_chips(const TtcPlan *p, TtcSuggestion *s) {
     int chips = p->mesh_rows * p->mesh_cols;
-    buf[0] = 0;
     if (strncmp(p->device, "wormhole", 8) != 0 || chips < 2) return;
-    if (chips > 2)
-        snprintf(buf, n, "device: wormhole_n300 (2 chips) or device: wormhole_n150 (1 chip), if the model fits "
-                 "(ttc check)");
-    else
-        snprintf(buf, n, "device: wormhole_n150 (1 chip), if the model fits (ttc check)");
+    snprintf(s->devices[0], sizeof s->devices[0], "%s", chips > 2 ? "wormhole_n300" : "wormhole_n150");
+    if (chips > 2) snprintf(s->devices[1], sizeof s->devices[1], "wormhole_n150");
 }
 
 static int suggest_collective(const TtcPlan *p, const TtcOpDesc *op, TtcSuggestion *s) {
@@ -58,7 +54,7 @@ static int suggest_collective(const TtcPlan *p, const TtcOpDesc *op, TtcSuggesti
              "computes everything on every chip and needs none",
              p->mesh_rows * p->mesh_cols);
     snprintf(s->caveat, sizeof s->caveat, "every chip then holds the module's whole weights and does all its work");
-    fewer_chips(p, s->overlay, sizeof s->overlay);
+    fewer_chips(p, s);
     (void)op;
     return 1;
 }

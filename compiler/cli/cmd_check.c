@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "advice.h"
 #include "cli.h"
+#include "cli_advice.h"
 #include "dev_layout.h"
+#include "dev_problems.h"
 
 static const CliOpt check_opts[] = {
     {"--hw", "HW.yaml", 1, "hardware-config overlay, applied in order"},
@@ -14,33 +17,9 @@ static const CliOpt check_opts[] = {
     {"--batch", "N", 0, "most sequences per run (default 1)"},
     {"--seq", "N", 0, "most tokens per sequence (default: the model's, at most 512)"},
     {"--max-seq", "N", 0, "most tokens of context, decoders (default: --seq)"},
+    {"--verbose", NULL, 0, "also list the suggestions tried and dropped, and why"},
     {0},
 };
-
-/* Passes whose failure only reports (the graph stays whole): checking goes on after them, so
- * that one run shows every problem rather than the first pass's. */
-static int reporting_only(PassId p) { return p == PASS_PRECISION || p == PASS_DEVICE_MEMORY; }
-
-static const PassFn pass_fns[PASS_COUNT] = {
-#define PASS(id, name, fn, summary) [PASS_##id] = fn,
-#include "passes.def"
-#undef PASS
-};
-
-/* Runs the default pipeline after `verify` one pass at a time (pass_run_pipeline stops at the
- * first error anywhere, which is right for compiling and wrong for a checker). */
-static void run_rest(Compilation *c) {
-    PassCtx cx = {.diags = &c->diags, .hw = &c->hw};
-    int after_verify = 0;
-    for (int i = 0; i < pass_default_pipeline_len; i++) {
-        PassId p = pass_default_pipeline[i];
-        if (!after_verify) {
-            after_verify = p == PASS_VERIFY;
-            continue;
-        }
-        if (pass_fns[p](&c->graph, &cx) != 0 && !reporting_only(p)) return;
-    }
-}
 
 /* One problem in the shape of DESIGN.md §7: located ones (overlay and spec errors) with their
  * source line, device problems with their suggestion. */
@@ -70,19 +49,23 @@ static void print_fit(const Compilation *c) {
 int cmd_check(const CliCommand *cmd, const CliArgs *a) {
     CompileOptions o;
     if (cli_compile_options(cmd, a, &o)) return 1;
-    o.stop_after = PASS_VERIFY;
+    int verbose = o.verbose;
+    o.verbose = 0; /* the passes' own --verbose output is ttc compile's */
     Compilation c;
-    int rc = compile_spec(&o, &c);
-    if (rc == 0) run_rest(&c);
+    int dm[2] = {-1, -1};
+    int rc = advice_compile(&o, &c, dm);
     int errors = 0, warnings = 0, internal = 0;
     for (int i = 0; i < c.diags.n; i++) {
         const Diag *dg = &c.diags.v[i];
         if (dg->severity == DIAG_NOTE) continue;
-        print_problem(&c.diags, dg);
         errors += dg->severity == DIAG_ERROR;
         warnings += dg->severity == DIAG_WARNING;
         internal |= dg->severity == DIAG_ERROR && strncmp(dg->msg, "internal", 8) == 0;
+        if (i >= dm[0] && i < dm[1] && !internal && strcmp(dg->msg, "out of memory") != 0) continue;
+        print_problem(&c.diags, dg);
     }
+    if (dm[1] > dm[0] && !internal) cli_print_device_problems(&o, &c, dm, verbose);
+    (void)rc;
     const char *model = c.have_spec ? c.spec.name : o.spec;
     const char *device = c.have_hw ? c.hw.device.name : "?";
     if (errors + warnings == 0) {
@@ -102,8 +85,10 @@ const CliCommand cli_check = {
     "SPEC.yaml",
     "Compiles for the device the overlays select (wormhole_n150 when none does) and reports every\n"
     "problem: overlay errors, modules whose L1 does not fit (per mode), a model that does not fit\n"
-    "DRAM. Each names the module path and mode and says what to change. Exit status 1 when there\n"
-    "is any problem, 0 (\"no problems\", with the peak L1 and DRAM per mode) otherwise.",
+    "DRAM. Each names the module path and mode and the changes that fix it: each one is tried by\n"
+    "recompiling with it before it is shown, with its effect (DRAM 13.6 GiB → 8.68 GiB per chip of\n"
+    "12.0 GiB: fits). Exit status 1 when there is any problem, 0 (\"no problems\", with the peak L1\n"
+    "and DRAM per mode) otherwise.",
     1,
     1,
     check_opts,

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "generate.h"
 #include "profile.h"
+#include "profile_check.h"
 #include "run_cli.h"
 
 #define DEFAULT_DECODE_STEPS 8
@@ -23,6 +24,7 @@ static const CliOpt profile_opts[] = {
     {"--repeat", "N", 0, "run N times; host times are each op's median (default 1)"},
     {"--top", "N", 0, "rows per table and bottlenecks shown (default 10; 0: all)"},
     {"--trace", "OUT.json", 0, "write a Chrome/Perfetto trace: device-estimate and host tracks"},
+    {"--verbose", NULL, 0, "also list the suggestions tried and dropped, and why"},
     CLI_SPEC_AS_PLAN_OPTS,
     {0},
 };
@@ -112,8 +114,16 @@ int cmd_profile(const CliCommand *cmd, const CliArgs *a) {
         if (run_once(&s, &r.in, steps, &err) != TTC_OK) goto done;
     ttc_profile_finish(&pf);
     print_header(&m, a->pos[0], &r.in, steps, repeat);
+    ProfileChecker checker; /* every suggestion is tried on a recompile before it is shown */
+    int checked = m.plan.op_costs && profile_checker_init(&checker, &m.plan, cli_flag(cmd, a, "--verbose")) == 0;
+    pf.check = checked ? profile_check_suggestion : NULL;
+    pf.check_user = &checker;
+    pf.verbose = cli_flag(cmd, a, "--verbose");
     for (int e = 0; e < m.plan.n_entries; e++)
         if (pf.ran[e]) ttc_profile_report(stdout, &pf, e, (int)top, top > 0 ? (int)top : m.plan.n_ops);
+    if (m.plan.op_costs && !checked)
+        printf("\nno config suggestions: they could not be checked, because %s; recompile the plan from its spec "
+               "(ttc compile SPEC.yaml ...) where this ttc can read it, then profile again\n", checker.why);
     if (trace) {
         if (ttc_profile_write_trace(&pf, trace, &err) != TTC_OK) goto done;
         printf("\nwrote %s (open in https://ui.perfetto.dev or chrome://tracing)\n", trace);
@@ -132,7 +142,9 @@ const CliCommand cli_profile = {
     "run a plan or spec and report device-estimated and host time per op and module, with bottlenecks and fixes",
     "(PLAN | SPEC.yaml) (--weights W.safetensors | --random-weights SEED) --input-ids IDS",
     "Device times come from the plan's cost estimates (the `cost` pass, at the plan's --batch/--seq/--max-seq\n"
-    "bounds); host times are measured per op. Each bottleneck names the overlay key and the --set path to try.\n"
+    "bounds); host times are measured per op. Each bottleneck names the overlay key and the --set path to try,\n"
+    "once the change has been tried: the spec is recompiled in memory with it (a plan records how it was\n"
+    "compiled) and only a change that lowers the estimate is shown, with its effect.\n"
     "A spec is compiled in memory for the input (and the decode steps); what does not fit the device is\n"
     "refused, as by ttc compile and ttc check, unless --allow-misfit is given.",
     1,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_advice.h"
 
 static int pass_option(const char *value, const char *flag, int *out) {
     int p = pass_from_name(value);
@@ -48,29 +49,24 @@ int cli_compile_options(const CliCommand *cmd, const CliArgs *a, CompileOptions 
 }
 
 /* Every diagnostic, errors or warnings on success. What does not fit the device is printed as
- * `ttc check` prints it ("  suggestion: ..."), so that every command gives the same verdict in
- * the same words. */
-static void print_diags(const Compilation *c) {
-    for (int i = 0; i < c->diags.n; i++) {
-        const Diag *dg = &c->diags.v[i];
-        if (i < c->misfit_first || i >= c->misfit_first + c->n_misfits) {
-            diag_print_one(&c->diags, dg, stderr);
-            continue;
-        }
-        fprintf(stderr, "%s: %s\n", dg->severity == DIAG_ERROR ? "error" : "warning", dg->msg);
-        if (dg->hint) fprintf(stderr, "  suggestion: %s\n", dg->hint);
-    }
+ * `ttc check` prints it (each problem with the fixes that work when tried), so that every command
+ * gives the same verdict in the same words. */
+static void print_diags(const CompileOptions *o, Compilation *c) {
+    for (int i = 0; i < c->diags.n; i++)
+        if (i < c->misfit_first || i >= c->misfit_first + c->n_misfits) diag_print_one(&c->diags, &c->diags.v[i], stderr);
+    const int dm[2] = {c->misfit_first, c->misfit_first + c->n_misfits};
+    if (c->n_misfits > 0) cli_print_device_problems(o, c, dm, 0);
 }
 
 int cli_compile_spec(const CompileOptions *o, Compilation *c) {
     int rc = compile_spec(o, c);
-    print_diags(c);
+    print_diags(o, c);
     return rc;
 }
 
 int cli_compile_plan(const CompileOptions *o, const char *producer, Compilation *c, TtcPlan *plan) {
     int rc = compile_to_plan(o, producer, c, plan);
-    print_diags(c);
+    print_diags(o, c);
     if (rc) return rc;
     /* The loader's checks run on every plan the compiler hands on, written or run in memory: a
      * plan ttc cannot load is a bug. */

@@ -373,13 +373,28 @@ static void test_precedence_set(void) {
     CU_ASSERT_EQUAL(resolve("layer_1.attention", "attention", HW_MODE_PREFILL).v[HW_F_sharding], HW_SHARD_AUTO);
     /* A bare field means every module; kv_cache fields keep their dot. */
     CU_ASSERT_EQUAL(hw_config_set(&C, "layout=row_major", &D), 0);
-    CU_ASSERT_EQUAL(hw_config_set(&C, "attention.kv_cache.block_size=64", &D), 0);
-    CU_ASSERT_EQUAL(hw_config_set(&C, "kv_cache.layout=paged", &D), 0);
+    CU_ASSERT_EQUAL(hw_config_set(&C, "attention.kv_cache.dtype=bfp8", &D), 0);
+    CU_ASSERT_EQUAL(hw_config_set(&C, "kv_cache.layout=contiguous", &D), 0);
     r = resolve(P, "attention", HW_MODE_ANY);
     CU_ASSERT_EQUAL(r.v[HW_F_layout], TTC_LAYOUT_ROW_MAJOR);
-    CU_ASSERT_EQUAL(r.v[HW_F_kv_block_size], 64);
-    CU_ASSERT_EQUAL(r.v[HW_F_kv_layout], HW_KV_PAGED);
-    CU_ASSERT_EQUAL(resolve("layer_0.ffn", "ffn", HW_MODE_ANY).v[HW_F_kv_block_size], 32);
+    CU_ASSERT_EQUAL(r.v[HW_F_kv_dtype], TTC_BFP8);
+    CU_ASSERT_EQUAL(r.v[HW_F_kv_layout], HW_KV_CONTIGUOUS);
+    CU_ASSERT_EQUAL(resolve("layer_0.ffn", "ffn", HW_MODE_ANY).v[HW_F_kv_dtype], TTC_BF16);
+    /* What is parsed but not implemented is an error, not a setting silently ignored. */
+    CU_ASSERT_EQUAL(D.n, 0);
+    CU_ASSERT_EQUAL(hw_config_set(&C, "kv_cache.layout=paged", &D), -1);
+    CU_ASSERT_EQUAL(hw_config_set(&C, "attention.kv_cache.block_size=64", &D), -1);
+    CU_ASSERT_EQUAL(hw_config_set(&C, "attention.score_dtype=bf16", &D), -1);
+    CU_ASSERT_EQUAL(D.n, 3);
+    if (D.n == 3) {
+        CU_ASSERT_STRING_EQUAL(D.v[0].msg, "--set 'kv_cache.layout=paged': paged KV cache is not supported yet");
+        CU_ASSERT_STRING_EQUAL(D.v[0].hint, "remove layout or use contiguous");
+        CU_ASSERT_PTR_NOT_NULL(strstr(D.v[1].msg, "kv_cache.block_size is not supported yet"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(D.v[2].msg, "score_dtype: bf16 is not supported yet"));
+    }
+    CU_ASSERT_EQUAL(resolve(P, "attention", HW_MODE_ANY).v[HW_F_kv_layout], HW_KV_CONTIGUOUS);
+    diag_free(&D);
+    memset(&D, 0, sizeof D);
     CU_ASSERT_EQUAL(hw_config_set(&C, "device=blackhole_p100", &D), 0);
     CU_ASSERT_STRING_EQUAL(C.device.name, "blackhole_p100");
     expect_prov(&C.device_prov, NULL, 0, 0, "--set");
@@ -393,8 +408,8 @@ static void test_later_fields_and_values(void) {
                             "  attention:\n"
                             "    fused_qkv: true\n"
                             "    kernel_variant: flash\n"
-                            "    score_dtype: bf16\n"
-                            "    kv_cache: {dtype: bfp8, layout: paged, block_size: 128}\n"
+                            "    score_dtype: fp32\n"
+                            "    kv_cache: {dtype: bfp8, layout: contiguous}\n"
                             "  ffn: {weight_dtype: bfp8, math_fidelity: LoFi, fp32_dest_acc: false}\n"
                             "  \"layer_*.ffn\": {sharding: column_parallel}\n",
                             "l.yaml"),
@@ -402,11 +417,11 @@ static void test_later_fields_and_values(void) {
     HwResolved a = resolve("layer_2.attention.qkv", "attention", HW_MODE_ANY);
     CU_ASSERT_EQUAL(a.v[HW_F_fused_qkv], 1);
     CU_ASSERT_EQUAL(a.v[HW_F_kernel_variant], HW_KERNEL_FLASH);
-    CU_ASSERT_EQUAL(a.v[HW_F_score_dtype], TTC_BF16);
+    CU_ASSERT_EQUAL(a.v[HW_F_score_dtype], TTC_F32);
     CU_ASSERT_EQUAL(a.v[HW_F_kv_dtype], TTC_BFP8);
-    CU_ASSERT_EQUAL(a.v[HW_F_kv_layout], HW_KV_PAGED);
-    CU_ASSERT_EQUAL(a.v[HW_F_kv_block_size], 128);
-    expect_prov(&a.prov[HW_F_kv_block_size], "l.yaml", 7, 44, "modules (type)");
+    CU_ASSERT_EQUAL(a.v[HW_F_kv_layout], HW_KV_CONTIGUOUS);
+    CU_ASSERT_EQUAL(a.v[HW_F_kv_block_size], 32);
+    expect_prov(&a.prov[HW_F_kv_layout], "l.yaml", 7, 29, "modules (type)");
     CU_ASSERT_EQUAL(a.v[HW_F_sharding], HW_SHARD_AUTO);
     HwResolved f = resolve("layer_2.ffn.down", "ffn", HW_MODE_ANY);
     CU_ASSERT_EQUAL(f.v[HW_F_sharding], HW_SHARD_COLUMN_PARALLEL);
@@ -486,6 +501,14 @@ static const struct {
      34, "did you mean 'dtype'?"},
     {"hw_version: 1\nmodules: {attention: {score_dtype: fp16}}\n", "modules 'attention': unknown score_dtype 'fp16'", 2, 36,
      NULL},
+    {"hw_version: 1\nmodules: {attention: {score_dtype: bf16}}\n",
+     "modules 'attention': score_dtype: bf16 is not supported yet: attention scores are fp32 on every path", 2, 23,
+     "remove score_dtype or use fp32"},
+    {"hw_version: 1\nmodules:\n  attention:\n    kv_cache: {dtype: bfp8, layout: paged}\n",
+     "modules 'attention': paged KV cache is not supported yet", 4, 29, "remove layout or use contiguous"},
+    {"hw_version: 1\nmodules: {attention: {kv_cache: {block_size: 64}}}\n",
+     "modules 'attention': kv_cache.block_size is not supported yet (it sizes the blocks of a paged KV cache)", 2, 34,
+     "remove block_size: the cache is contiguous"},
     {"hw_version: 1\nmodules:\n  layer_3..ffn: {memory: l1}\n", "modules: 'layer_3..ffn' is not a module type, glob or path",
      3, 3, "paths are layer ids and module names joined by '.', e.g. layer_3.attention"},
     {"hw_version: 1\nmodules:\n  ffn: l1\n", "modules 'ffn' must be a mapping, got a scalar", 3, 8, NULL},

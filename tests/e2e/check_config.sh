@@ -33,7 +33,7 @@ contains "check on blackhole" "tiny-llama on blackhole_p100: no problems"
 # --- check: an 8B model with everything in L1 ---
 expect 1 "check llama 8B l1-everything" -- "$TTC" check specs/llama-3.1-8b.yaml --hw specs/hw/l1-everything.yaml
 contains "l1: ffn weights, merged over layers" "error: modules 'layer_*.ffn' (32 of them, layer_0.ffn to layer_31.ffn) (prefill, decode): weights need 5.25 MiB per core in L1"
-contains "l1: suggestion" "  suggestion: set memory: dram for it (--set layer_*.ffn.memory=dram)"
+contains "l1: suggestion, checked" "  suggestion: --set layer_*.ffn.memory=dram (the weights then stay in DRAM and stream through circular buffers): 'layer_*.ffn' fits L1; other modules still do not"
 contains "l1: a module and mode" "error: module 'lm_head' (prefill): L1 needs"
 contains "l1: the rest together" "error: model 'llama-3.1-8b' (prefill, decode): the L1-resident weights"
 contains "l1: verdict" "ttc check: llama-3.1-8b on wormhole_n150: 5 problems (5 errors, 0 warnings)"
@@ -47,7 +47,7 @@ contains "fixed: DRAM remains" "error: model 'llama-3.1-8b' (prefill): DRAM need
 expect 1 "check llama 8B" -- "$TTC" check specs/llama-3.1-8b.yaml
 contains "dram problem" "error: model 'llama-3.1-8b' (prefill): DRAM needs 15.16 GiB per chip, wormhole_n150 has 12.00 GiB"
 contains "dram verdict" "ttc check: llama-3.1-8b on wormhole_n150: 1 problem (1 error, 0 warnings)"
-contains "dram suggestion" "suggestion: set weight_dtype: bfp8 for the ffn (--set ffn.weight_dtype=bfp8"
+contains "dram suggestion, with its effect" "suggestion: --set ffn.weight_dtype=bfp8 (bfp8 ffn weights, as specs/hw/performance.yaml has them): DRAM 15.16 GiB → 10.24 GiB per chip of 12.00 GiB: fits"
 expect 0 "check llama 8B with the suggestion" -- "$TTC" check specs/llama-3.1-8b.yaml --set ffn.weight_dtype=bfp8
 contains "fits after the suggestion" "no problems"
 # Tensor parallel over 8 chips: about 1/8 of the 15 GiB of weights per chip (the embedding is replicated).

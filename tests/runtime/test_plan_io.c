@@ -692,6 +692,58 @@ static void test_names_in_the_file(void) {
     free(buf);
 }
 
+/* SRCE: how the plan was compiled round-trips, every truncation of it fails, and damaged items
+ * (a count beyond the limit, an item that is not key=value) are refused with the chunk named. */
+static void test_source_chunk(void) {
+    TtcPlan p, q;
+    TtcError e = {0};
+    make_plan(&p);
+    CU_ASSERT_EQUAL(ttc_plan_add_source(&p, "spec", "specs/x.yaml"), 0);
+    CU_ASSERT_EQUAL(ttc_plan_add_source(&p, "set", "layer_*.ffn.weight_dtype=bfp8"), 0);
+    char big[TTC_PLAN_SOURCE_MAX_BYTES + 1];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    CU_ASSERT_EQUAL(ttc_plan_add_source(&p, "hw", big), -1); /* beyond the item limit: refused */
+    uint8_t *buf;
+    size_t len;
+    CU_ASSERT_EQUAL_FATAL(ttc_plan_serialize(&p, &buf, &len, &e), TTC_OK);
+    ttc_plan_free(&p);
+    CU_ASSERT_EQUAL_FATAL(parse(buf, len, &q, &e), TTC_OK);
+    CU_ASSERT_EQUAL(q.n_source, 2);
+    if (q.n_source == 2) {
+        CU_ASSERT_STRING_EQUAL(ttc_plan_source_value(&q, 0, "spec"), "specs/x.yaml");
+        CU_ASSERT_STRING_EQUAL(ttc_plan_source_value(&q, 1, "set"), "layer_*.ffn.weight_dtype=bfp8");
+        CU_ASSERT_PTR_NULL(ttc_plan_source_value(&q, 1, "spec"));
+    }
+    ttc_plan_free(&q);
+    uint32_t n = 0;
+    size_t at = find_chunk(buf, len, "SRCE", &n);
+    int bad = 0;
+    for (uint32_t keep = 0; keep < n; keep++) {
+        size_t cut_len = at + 8 + keep + 4;
+        uint8_t *cut = malloc(cut_len);
+        memcpy(cut, buf, at + 8 + keep);
+        put32(cut + at + 4, keep);
+        fix_crc(cut, cut_len);
+        TtcStatus st = parse(cut, cut_len, &q, &e);
+        if (st != TTC_E_USER || !plan_is_empty(&q) || !strstr(e.msg, "chunk SRCE")) {
+            fprintf(stderr, "\nkeep %u: status %d '%s'\n", (unsigned)keep, (int)st, e.msg);
+            bad++;
+        }
+        free(cut);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    put32(buf + at + 8, 1u << 30); /* the item count */
+    fix_crc(buf, len);
+    CU_ASSERT_TRUE(failed_with(parse(buf, len, &q, &e), &e, TTC_E_USER, "plan.bin: chunk SRCE", "item count 1073741824",
+                               "count"));
+    put32(buf + at + 8, 2);
+    patch_text(buf, len, "spec=", "spec:");
+    CU_ASSERT_TRUE(failed_with(parse(buf, len, &q, &e), &e, TTC_E_USER, "plan.bin: chunk SRCE, item 0",
+                               "is not of the form key=value", "key=value"));
+    free(buf);
+}
+
 static CU_TestInfo roundtrip_tests[] = {
     {"base plan is valid", test_base_plan_is_valid},
     {"serialize -> parse is identical", test_roundtrip_memory},
@@ -705,6 +757,7 @@ static CU_TestInfo roundtrip_tests[] = {
     {"write into a missing directory", test_write_into_missing_directory},
     {"write over a directory leaves nothing", test_write_over_directory_leaves_nothing},
     {"read errors", test_read_errors},
+    {"how the plan was compiled (SRCE)", test_source_chunk},
     CU_TEST_INFO_NULL,
 };
 

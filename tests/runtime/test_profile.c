@@ -129,7 +129,8 @@ static void test_suggestions(void) {
     CU_ASSERT_STRING_EQUAL(s.key, "sharding");
     CU_ASSERT_STRING_EQUAL(s.value, "replicate");
     CU_ASSERT(contains(s.why, "8 chips"));
-    CU_ASSERT(contains(s.overlay, "device: wormhole_n300"));
+    CU_ASSERT_STRING_EQUAL(s.devices[0], "wormhole_n300");
+    CU_ASSERT_STRING_EQUAL(s.devices[1], "wormhole_n150");
     CU_ASSERT_EQUAL(ttc_profile_suggest(&p, 99, &s), 0);
     ttc_plan_free(&p);
 }
@@ -154,10 +155,27 @@ static void profile_fixture(TtcPlan *p, TtcProfile *pf) {
     ttc_profile_finish(pf);
 }
 
+/* A stand-in for the CLI's recompiling checker: kernel_variant helps, everything else does not. */
+static int checks;
+static int check_stub(void *user, const TtcPlan *p, int entry, const TtcSuggestion *s, const char *device,
+                      char *effect, size_t n) {
+    (void)user, (void)p, (void)entry;
+    checks++;
+    int helps = !device && strcmp(s->key, "kernel_variant") == 0;
+    snprintf(effect, n, "%s", helps ? "prefill 1.0 → 0.5 ms per step" : "prefill 1.0 → 1.2 ms per step");
+    return helps;
+}
+
 static void test_report(void) {
     TtcPlan p;
     TtcProfile pf;
     profile_fixture(&p, &pf);
+    /* without a checker nothing is suggested */
+    char *unchecked = report(&pf, 0);
+    CU_ASSERT(contains(unchecked, "bottlenecks (prefill)"));
+    CU_ASSERT(!contains(unchecked, "--set"));
+    free(unchecked);
+    pf.check = check_stub;
     int64_t total = 0;
     for (int k = 0; k < p.n_ops; k++) total += p.op_costs[k].cycles;
     char want[64];
@@ -169,6 +187,17 @@ static void test_report(void) {
     CU_ASSERT(contains(all, "layer_*.attention"));
     CU_ASSERT(contains(all, "bottlenecks (prefill)"));
     CU_ASSERT(contains(all, "--set 'layer_*.attention.kernel_variant=flash'"));
+    CU_ASSERT(contains(all, "effect: prefill 1.0 → 0.5 ms per step"));
+    CU_ASSERT(checks > 1);
+    /* what the checker rejects is not suggested; --verbose shows it as dropped */
+    CU_ASSERT(!contains(all, "1.2 ms"));
+    CU_ASSERT(contains(all, "no config change found that lowers the estimate"));
+    pf.verbose = 1;
+    char *verbose = report(&pf, 0);
+    CU_ASSERT(contains(verbose, "dropped "));
+    CU_ASSERT(contains(verbose, "prefill 1.0 → 1.2 ms per step"));
+    free(verbose);
+    pf.verbose = 0;
     CU_ASSERT(!contains(all, "more ops"));
     CU_ASSERT(contains(two, "(5 more ops)"));
     CU_ASSERT(contains(two, want));
