@@ -70,8 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!s2) s2 = ttc_json_skip(&j2);
     if (!s2) s2 = ttc_json_finish(&j2);
     fuzz_check_user_error(s2, &e2, "skip");
+    /* Syntax is the same for both walks; the walk also converts, and refuses numbers beyond a
+     * double or an int64 where it asked for one (documented), which skipping does not. */
     int too_deep = s2 && strstr(e2.msg, "nested deeper") != NULL;
-    if (!too_deep && (s1 == TTC_OK) != (s2 == TTC_OK))
+    int conversion = s1 && !s2 && strstr(e1.msg, "out of range") != NULL;
+    if (!too_deep && !conversion && (s1 == TTC_OK) != (s2 == TTC_OK))
         fuzz_fail("walk %s but skip %s: %s%s", s1 ? "failed" : "passed", s2 ? "failed" : "passed", e1.msg, e2.msg);
     free(text);
     return 0;
