@@ -67,7 +67,7 @@ static int run_dir(const char *dir) {
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmp_names);
+    if (n > 1) qsort(names, (size_t)n, sizeof *names, cmp_names); /* names is NULL when n is 0 */
     for (int i = 0; i < n; i++) {
         char path[4096];
         struct stat sb;
