@@ -218,6 +218,7 @@ static TtcStatus call_text(Emit *e, char *call, size_t n) {
     case TTC_OP_SILU:
     case TTC_OP_RELU:
     case TTC_OP_TANH:
+    case TTC_OP_RESHARD: /* a copy on the host: core-grid sharding only changes the device cost */
         snprintf(call, n, "ttc_%s(%s%d], %s, %s, %s);", ttc_op_name((TtcOpKind)op->kind), head, e->k, out,
                  data_of(e, op->in[0], a0, sizeof a0), cg_c_dims_product(c, os, 0, os->rank, prod, sizeof prod));
         break;

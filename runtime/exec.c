@@ -199,12 +199,13 @@ TtcStatus ttc_check_decode_step(const TtcSession *s, const int32_t *ids, TtcErro
 static void chip_view(const TtcPlan *p, int t, int chip, RtTensor *v) {
     const TtcTensorDesc *d = &p->tensors[t];
     int64_t chips = d->shard_chips;
+    /* An absent optional operand (no data) stays absent: offsetting NULL is undefined. */
     if (d->kind != TTC_TENSOR_WEIGHT && d->shard_dim == 1) {
         v->dims[1] /= chips;
-        v->data = (float *)v->data + chip * rt_tensor_elems(v);
+        if (v->data) v->data = (float *)v->data + chip * rt_tensor_elems(v);
         return;
     }
-    v->data = (float *)v->data + chip * rt_stride0(v);
+    if (v->data) v->data = (float *)v->data + chip * rt_stride0(v);
     for (int i = 1; i < v->rank; i++) v->dims[i - 1] = v->dims[i];
     v->rank--;
     int cache = d->kind == TTC_TENSOR_STATE ? t : d->alias;

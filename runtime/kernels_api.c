@@ -106,6 +106,9 @@ TtcStatus ttc_mul(TtcStep *st, const TtcOpDesc *op, float *out, const float *a, 
 TtcStatus ttc_gelu(TtcStep *st, const TtcOpDesc *op, float *out, const float *x, int64_t n) {
     return unary(st, op, out, x, n);
 }
+TtcStatus ttc_reshard(TtcStep *st, const TtcOpDesc *op, float *out, const float *x, int64_t n) {
+    return unary(st, op, out, x, n);
+}
 TtcStatus ttc_gelu_tanh(TtcStep *st, const TtcOpDesc *op, float *out, const float *x, int64_t n) {
     return unary(st, op, out, x, n);
 }

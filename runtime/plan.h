@@ -20,6 +20,7 @@ typedef struct TtcEntry {
     char name[16];
     int32_t mode;        /* 0 prefill, 1 decode */
     int32_t first_op, n_ops;
+    int32_t device_bound; /* TtcBound that holds the most of the device time (see below) */
     int64_t max_seq;     /* bound of the SEQ symbol in this entry */
     int64_t arena_bytes; /* this entry's memory plan; all entries share one arena */
     /* Device estimates, per chip, at the plan's upper-bound shapes (the `device-memory` and
@@ -28,9 +29,10 @@ typedef struct TtcEntry {
     int64_t dram_peak_bytes; /* per chip: weights, KV cache and DRAM activations at the peak */
     int64_t device_cycles;   /* the entry's ops back to back, in device clock cycles */
     int64_t clock_khz;       /* the device clock those cycles count */
-    int32_t device_bound;    /* TtcBound that holds the most of the time */
-    int32_t reserved;        /* 0; keeps the struct free of padding */
+    /* No padding anywhere (four int32 after the 16-byte name), so entries compare with memcmp:
+     * a compound literal need not zero padding bytes, and clang does not. */
 } TtcEntry;
+_Static_assert(sizeof(TtcEntry) == 16 + 4 * 4 + 6 * 8, "TtcEntry must have no padding");
 
 /* What limits an op in the cost model (DEVICE.md §6). Stored by number in plans: fixed. */
 /* ETHERNET: a collective between chips, whose link time is stored in the op's noc_cycles (the

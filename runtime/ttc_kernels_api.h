@@ -60,6 +60,8 @@ TtcStatus ttc_gelu_tanh(TtcStep *st, const TtcOpDesc *op, float *out, const floa
 TtcStatus ttc_silu(TtcStep *st, const TtcOpDesc *op, float *out, const float *x, int64_t n);
 TtcStatus ttc_relu(TtcStep *st, const TtcOpDesc *op, float *out, const float *x, int64_t n);
 TtcStatus ttc_tanh(TtcStep *st, const TtcOpDesc *op, float *out, const float *x, int64_t n);
+/* Core-grid resharding inside a chip: on the host, out = x (its cost is the device's). */
+TtcStatus ttc_reshard(TtcStep *st, const TtcOpDesc *op, float *out, const float *x, int64_t n);
 
 /* ---- norms over the last dim of x[rows, H]; eps from op->attrs ---- */
 

@@ -154,6 +154,12 @@ static int split_parts(const char *name, char parts[][TTC_NAME_MAX], int64_t *ro
     return n;
 }
 
+/* A weight's name and shape come from the plan file: when they disagree, the file is at fault. */
+static TtcStatus damaged(TtcError *err, TtcStatus st) {
+    ttc_hint(err, "the plan file is damaged or was edited; compile it again with ttc compile");
+    return st;
+}
+
 /* The values of weight `d` into `dst` (its elements, in its plan shape):
  *  - one Hugging Face tensor: as is;
  *  - "q:ROWS|k:ROWS|v:ROWS": the parts stacked along dim 0 (a fused projection);
@@ -165,7 +171,7 @@ static TtcStatus build_weight(Source *src, const TtcTensorDesc *d, float *dst, T
     int n_parts = split_parts(d->name, parts, rows, 4), rank = d->shape.rank;
     for (int i = 0; i < rank; i++) dims[i] = d->shape.d[i].size;
     if (d->shard_chips > 0) {
-        if (n_parts != 1) return ttc_fail(err, TTC_E_INTERNAL, "weight '%s': a fused weight cannot also be split per chip", d->name);
+        if (n_parts != 1) return damaged(err, ttc_fail(err, TTC_E_USER, "weight '%s': a fused weight cannot also be split per chip", d->name));
         int64_t chips = d->shard_chips, nparts = d->shard_parts, r = dims[1], c = rank > 2 ? dims[2] : 1;
         int64_t full_dims[2] = {d->shard_dim == 0 ? r * nparts : r, d->shard_dim == 1 ? c * nparts : c};
         int full_rank = rank - 1;
@@ -190,15 +196,15 @@ static TtcStatus build_weight(Source *src, const TtcTensorDesc *d, float *dst, T
         memcpy(part_dims, dims, sizeof part_dims);
         part_dims[0] = rows[k];
         if (rows[k] <= 0 || done + rows[k] > dims[0])
-            return ttc_fail(err, TTC_E_INTERNAL, "weight '%s': part %d has %lld rows of %lld", d->name, k,
-                            (long long)rows[k], (long long)dims[0]);
+            return damaged(err, ttc_fail(err, TTC_E_USER, "weight '%s': part %d has %lld rows of %lld", d->name, k,
+                                         (long long)rows[k], (long long)dims[0]));
         TtcStatus rc = src->fill(src, parts[k], (TtcWeightInit)d->init, part_dims, rank, dst + done * row_elems, err);
         if (rc != TTC_OK) return rc;
         done += rows[k];
     }
     if (done != dims[0])
-        return ttc_fail(err, TTC_E_INTERNAL, "weight '%s': parts cover %lld of %lld rows", d->name, (long long)done,
-                        (long long)dims[0]);
+        return damaged(err, ttc_fail(err, TTC_E_USER, "weight '%s': parts cover %lld of %lld rows", d->name,
+                                     (long long)done, (long long)dims[0]));
     return TTC_OK;
 }
 
