@@ -90,6 +90,10 @@ typedef struct TtcPlan {
      * --allow-misfit is given again. */
     int32_t n_misfits;
     char misfit[1024];
+    /* Set by ttc_plan_parse (not stored): the plan came from bytes ttc did not just compile, so
+     * operand shapes its validator does not check (per op kind: runtime/kernels_check.c) are the
+     * file's fault when a kernel refuses them, not ttc's. */
+    int from_file;
 } TtcPlan;
 
 void ttc_plan_free(TtcPlan *p); /* frees arrays; safe on a zeroed plan */

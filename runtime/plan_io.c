@@ -779,6 +779,7 @@ TtcStatus ttc_plan_parse(TtcPlan *p, const uint8_t *buf, size_t len, const char 
     st = plan_parse_chunks(&r, p, plan_le32(buf + 12), body_end);
     if (st) goto fail;
     p->version = version;
+    p->from_file = 1;
     st = ttc_plan_validate(p, what, err);
     if (st) {
         ttc_hint(err, "%s", plan_recompile_hint);

@@ -31,14 +31,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!st) check_array(&b, b.i32, "i32");
     ttc_npy_free(&b);
 
-    TtcNpyArray c = {0};
-    TtcError err3 = {0};
-    st = ttc_ids_load(path, "--input-ids", &c, &err3);
-    fuzz_check_user_error(st, &err3, "ttc_ids_load");
-    if (!st) {
-        check_array(&c, c.i32, "ids");
-        if (c.rank != 2) fuzz_fail("ttc_ids_load gave rank %d, not 2", c.rank);
+    /* ids in every role, each against its bound: whatever is accepted lies inside it */
+    static const struct { TtcRole role; int64_t bound; } roles[] = {
+        {TTC_ROLE_INPUT_IDS, 32000}, {TTC_ROLE_TOKEN_TYPE_IDS, 2}, {TTC_ROLE_ATTENTION_MASK, 2}};
+    for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
+        TtcNpyArray c = {0};
+        TtcError err3 = {0};
+        st = ttc_ids_load(path, "--input-ids", roles[r].role, roles[r].bound, &c, &err3);
+        fuzz_check_user_error(st, &err3, "ttc_ids_load");
+        if (!st) {
+            check_array(&c, c.i32, "ids");
+            if (c.rank != 2) fuzz_fail("ttc_ids_load gave rank %d, not 2", c.rank);
+            for (int64_t k = 0; k < c.n; k++)
+                if (c.i32[k] < 0 || c.i32[k] >= roles[r].bound)
+                    fuzz_fail("ttc_ids_load accepted %d outside [0, %lld)", (int)c.i32[k], (long long)roles[r].bound);
+        }
+        ttc_npy_free(&c);
     }
-    ttc_npy_free(&c);
     return 0;
 }
