@@ -36,9 +36,7 @@ static const ExeOpt exe_opts[EXE_OPT_COUNT] = {
 
 const char *exe_opt_name(ExeOptId id) { return exe_opts[id].name; }
 
-/* Whether `text` names the option `name` as a whole word ("--seq" is not in "--max-seq N"), as
- * compiler/cli/cli_args.c decides for ttc's usage lines. */
-static int names_option(const char *text, const char *name) {
+int exe_usage_names_option(const char *text, const char *name) {
     size_t len = strlen(name);
     for (const char *s = strstr(text, name); s; s = strstr(s + 1, name)) {
         int starts = s == text || strchr(" ([|", s[-1]) != NULL;
@@ -56,7 +54,7 @@ static int names_option(const char *text, const char *name) {
 static void print_usage_line(const char *lead, const char *name, const char *required, int from, int to) {
     int indent = printf("%s %s", lead, name), col = indent + printf(" %s", required);
     for (int i = from; i < to; i++) {
-        if (names_option(required, exe_opts[i].name)) continue;
+        if (exe_usage_names_option(required, exe_opts[i].name)) continue;
         char word[96];
         int n = snprintf(word, sizeof word, "[%s%s%s]", exe_opts[i].name, exe_opts[i].metavar ? " " : "",
                          exe_opts[i].metavar ? exe_opts[i].metavar : "");

@@ -44,5 +44,8 @@ int exe_int_arg(const ExeArgs *a, ExeOptId id, int64_t lo, int64_t hi, int64_t d
 int exe_float_arg(const ExeArgs *a, ExeOptId id, double lo, double hi, double dflt, double *out);
 /* The flag's name, e.g. "--input-ids". */
 const char *exe_opt_name(ExeOptId id);
+/* Whether a usage text names the option `name` as a whole word ("--seq" is not in "--max-seq N"):
+ * what ttc's and generated programs' usage lines leave out of the bracketed list. */
+int exe_usage_names_option(const char *text, const char *name);
 
 #endif

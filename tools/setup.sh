@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # setup.sh: install what ttc needs from Debian's packages (when missing) and build it.
-# Used by both quick-start commands and by CI. Idempotent; `BUILD_DIR` and `CMAKE_ARGS` may be set.
+# Used by both quick-start commands and by CI. Idempotent; `BUILD_DIR`, `CMAKE_ARGS`, `CC` and
+# `EXTRA_PACKAGES` may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build tools and libraries, plus the PyTorch cross-check's interpreter and Graphviz for dump-graph.
 packages=(build-essential cmake pkg-config libyaml-dev libopenblas-dev libcunit1-dev graphviz
           python3 python3-numpy python3-torch)
+# A caller's own (CI: clang and its sanitizer and libFuzzer runtimes), space-separated.
+read -r -a extra <<< "${EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "exe_args.h"
 
 static int find_opt(const CliCommand *cmd, const char *name, size_t len) {
     for (int i = 0; cmd->opts[i].name; i++)
@@ -15,17 +16,6 @@ static void opt_text(const CliOpt *o, char *buf, size_t n) {
     snprintf(buf, n, "%s%s%s", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
 }
 
-/* Whether `text` names the option `name` as a whole word ("--seq" is not in "--max-seq N"). */
-static int names_option(const char *text, const char *name) {
-    size_t len = strlen(name);
-    for (const char *s = strstr(text, name); s; s = strstr(s + 1, name)) {
-        int starts = s == text || strchr(" ([|", s[-1]) != NULL;
-        int ends = s[len] == 0 || strchr(" )]|=", s[len]) != NULL;
-        if (starts && ends) return 1;
-    }
-    return 0;
-}
-
 #define USAGE_WIDTH 100
 
 /* The usage line, generated so that it cannot miss an option: the command's own part (its
@@ -35,7 +25,7 @@ static void print_usage(FILE *out, const CliCommand *cmd) {
     int indent = fprintf(out, "usage: ttc %s", cmd->name), col = indent;
     if (*cmd->usage) col += fprintf(out, " %s", cmd->usage);
     for (int i = 0; cmd->opts[i].name; i++) {
-        if (names_option(cmd->usage, cmd->opts[i].name)) continue;
+        if (exe_usage_names_option(cmd->usage, cmd->opts[i].name)) continue;
         char word[96], left[80];
         opt_text(&cmd->opts[i], left, sizeof left);
         int n = snprintf(word, sizeof word, "[%s]%s", left, cmd->opts[i].repeat ? "..." : "");
