@@ -24,6 +24,9 @@ static const CliOpt dump_opts[] = {
 int cmd_dump_graph(const CliCommand *cmd, const CliArgs *a) {
     CompileOptions o;
     if (cli_compile_options(cmd, a, &o)) return 1;
+    /* A graph is worth looking at whether or not it fits: what does not is printed as warnings
+     * (with the checked fixes), and the dump goes on. */
+    o.allow_misfit = 1;
     Compilation f;
     int rc = cli_compile_spec(&o, &f);
     const char *out = cli_get(cmd, a, "-o");
@@ -52,7 +55,8 @@ const CliCommand cli_dump_graph = {
     "print the IR after any pass, as text or Graphviz DOT",
     "SPEC.yaml",
     "Without -o the deterministic text form goes to stdout; with -o a DOT file is written\n"
-    "(modules are clusters; render with `dot -Tsvg OUT.dot -o graph.svg`).",
+    "(modules are clusters; render with `dot -Tsvg OUT.dot -o graph.svg`). A model that does not\n"
+    "fit the device is dumped all the same, its problems printed as warnings (ttc check: errors).",
     1,
     1,
     dump_opts,

@@ -3,7 +3,8 @@
 # L1 per core) fails compile, check, run, generate and profile alike: exit status 1, the same
 # error and suggestion lines as `ttc check` prints, nothing written. --allow-misfit lets compile
 # write the plan (marked as not fitting: run refuses it without the flag) and run execute it on
-# the emulator. A spec that fits runs where a plan goes, with the plan's results bit for bit.
+# the emulator. dump-graph dumps a misfit with warnings. A spec that fits runs where a plan
+# goes, with the plan's results bit for bit.
 # Prints the exit-code table (command, case, status, first error line) at the end.
 source "$(dirname "$0")/lib/harness.bash" misfit
 
@@ -114,6 +115,11 @@ if [ -s "$tmp/l1_plan.npy" ] && cmp -s "$tmp/l1_plan.npy" "$tmp/l1_spec.npy"; th
 else fail "the allowed L1 spec and its plan give different logits"; fi
 runs generate "l1_act --allow-misfit" -- "$TTC" generate "${l1_act[@]}" --allow-misfit --random-weights 1 \
   --prompt-ids 1,2,3 --max-new-tokens 4
+
+# --- dump-graph shows a graph that does not fit: the problems as warnings, the DOT written ---
+runs dump-graph "dram-mistral-7b" -- "$TTC" dump-graph specs/mistral-7b.yaml -o "$tmp/mistral.dot"
+if [ -s "$tmp/mistral.dot" ] && grep -q '^digraph' "$tmp/mistral.dot"; then ok; else fail "dump-graph wrote no DOT"; fi
+grep -q "^warning: model 'mistral-7b' (prefill): DRAM needs" <<<"$out" && ok || fail "dump-graph: no misfit warning"
 
 # --- a spec that fits runs where a plan goes, with the plan's results bit for bit ---
 runs compile "tiny-llama (fits)" -- "$TTC" compile specs/tiny-llama.yaml -o "$tmp/tiny.plan"
