@@ -5,8 +5,8 @@
  *
  * The maxima leave headroom over the largest public models, and are small enough that no product
  * the compiler forms can overflow int64: with every dim at its maximum, parameter bytes stay
- * below 2^62 (vocab x hidden = 2^39, a layer's matrices < 2^43 elements, x 4096 layers < 2^55,
- * x 4 bytes < 2^57), and the product rows cap what batch and sequence lengths multiply into. */
+ * below 2^62 (vocab x hidden = 2^39, a layer's matrices < 2^43 elements, x 16384 layers < 2^57,
+ * x 4 bytes < 2^59), and the product rows cap what batch and sequence lengths multiply into. */
 #ifndef TTC_SPEC_LIMITS_H
 #define TTC_SPEC_LIMITS_H
 
@@ -25,8 +25,9 @@
     X(HEADS, "num_heads", 4096, "the most public attention heads is 128 (Llama 3.1 405B)")                         \
     X(HEAD_DIM, "head_dim", 4096, "the largest public head_dim is 256 (Gemma)")                                    \
     X(TOKEN_TYPES, "token_types", (int64_t)1 << 16, "BERT has 2 token types")                                      \
-    X(REPEAT, "repeat", 4096, "the deepest public model has 126 layers (Llama 3.1 405B)")                          \
-    X(LAYERS, "layers", 8192, "the layers after repeat expansion; the deepest public model has 126")               \
+    X(REPEAT, "repeat", 16384,                                                                                    \
+      "the deepest public model has 126 layers (Llama 3.1 405B); compile-time benchmarks use 10,000")           \
+    X(LAYERS, "layers", 16384, "the layers after repeat expansion; the deepest public model has 126")             \
     X(PARAMS, "parameters", (int64_t)1 << 42, "4.4 trillion; the largest public models have about 2 trillion")    \
     X(TENSOR, "elements of one tensor", (int64_t)1 << 44, "64 TiB as fp32, more than any host holds")              \
     X(WORK, "multiply-adds of one op", (int64_t)1 << 56, "cost estimates count cycles in 64 bits")

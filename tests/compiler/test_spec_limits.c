@@ -87,7 +87,7 @@ static void test_absurd_sizes_fail(void) {
     CU_ASSERT(has_error("hidden_dim must be at most 131072, got 1000000000"));
     /* layers repeated 10^7 times */
     CU_ASSERT_EQUAL(load(decoder(96, 64, 32, 4, 8, 48, 10000000)), -1);
-    CU_ASSERT(has_error("repeat must be at most 4096, got 10000000"));
+    CU_ASSERT(has_error("repeat must be at most 16384, got 10000000"));
     /* within each row but not in product: 4096 layers of a 405B-wide block */
     CU_ASSERT_EQUAL_FATAL(load(decoder(128256, 131072, 16384, 128, 128, 53248, 4096)), 0);
     CU_ASSERT_EQUAL(spec_check_sizes(&S, 1, 16, 16, &D), -1);

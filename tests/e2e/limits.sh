@@ -32,7 +32,7 @@ contains "hidden 10^9 hint" "hint: ttc accepts hidden_dim up to 131072"
 absent "hidden 10^9 writes no plan" "$tmp/x.plan"
 spec repeat 96 32 10000000
 limited "repeat 10^7" -- "$TTC" compile "$tmp/repeat.yaml" -o "$tmp/x.plan"
-contains "repeat 10^7" "repeat.yaml:10:13: error: layer 'layer_{i}': repeat must be at most 4096, got 10000000"
+contains "repeat 10^7" "repeat.yaml:10:13: error: layer 'layer_{i}': repeat must be at most 16384, got 10000000"
 spec vocab 1099511627776 32 2
 limited "vocab 2^40" -- "$TTC" compile "$tmp/vocab.yaml" -o "$tmp/x.plan"
 contains "vocab 2^40" "vocab_size must be at most 4194304, got 1099511627776"
