@@ -95,6 +95,36 @@ int ir_add_act(Graph *g, const char *name, int entry);
 int ir_find_weight(const Graph *g, const char *name);
 /* Input slots of ops not marked dead (dead may be NULL) that read value v. */
 int ir_count_uses(const Graph *g, int v, const unsigned char *dead);
+/* Use counts kept up to date while a pass rewrites, so that "is this value read once?" costs
+ * O(1) instead of a scan of every op (a scan per rewrite made `fuse` quadratic in the layers).
+ * n[v] counts the input slots of live ops reading value v; values added after ir_uses_init
+ * start at 0 (the array grows on demand). */
+typedef struct IrUses {
+    int *n;
+    int cap;
+} IrUses;
+/* Counts every op not marked dead (dead may be NULL). 0, or -1 when out of memory. */
+int ir_uses_init(IrUses *u, const Graph *g, const unsigned char *dead);
+/* Adds (sign +1) or takes away (sign -1) the input slots of `op`: call with -1 before changing
+ * an op's inputs or marking it dead, with +1 after giving it its new inputs. 0, or -1 when out
+ * of memory (only growing for a value added after init can fail). */
+int ir_uses_count_op(IrUses *u, const IrOp *op, int sign);
+int ir_uses_of(const IrUses *u, int v);
+void ir_uses_free(IrUses *u);
+
+/* Weights by name: a hash index so that passes that look weights up by name (fused weights
+ * shared by entry points) do not scan every value per look-up. Finds the same value as
+ * ir_find_weight (the first weight of that name). */
+typedef struct IrWeightIndex {
+    int *slot; /* value index + 1, 0 empty; open addressing, a power of two long */
+    int cap, n;
+} IrWeightIndex;
+/* Indexes every weight of g. 0, or -1 when out of memory. */
+int ir_weight_index_init(IrWeightIndex *x, const Graph *g);
+int ir_weight_index_find(const IrWeightIndex *x, const Graph *g, const char *name);
+/* Adds weight v (added to g after init); a name indexed already keeps its first value. 0 or -1. */
+int ir_weight_index_add(IrWeightIndex *x, const Graph *g, int v);
+void ir_weight_index_free(IrWeightIndex *x);
 /* Removes the ops marked dead[k] != 0, then the values left over: activations that no remaining
  * op outputs, and weights that no remaining op reads (inputs and state stay: they are the entry
  * points' interface and the cache). Renumbers ops and values (inputs, outputs, producers, cache

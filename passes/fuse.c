@@ -38,6 +38,9 @@ typedef struct Fuse {
     Graph *g;
     PassCtx *cx;
     unsigned char *dead; /* per op: replaced by a fused op */
+    IrUses uses;         /* per value: live readers, kept up to date by every rewrite */
+    IrWeightIndex weights; /* fused weights made by one entry point are found by the next */
+    int oom;             /* a rewrite ran out of memory: the pass fails */
     int n_fused[4];      /* attention, qkv, epilogue, residual+norm */
 } Fuse;
 
@@ -62,7 +65,20 @@ static int producer_of(const Fuse *F, int v, int kind) {
 
 /* An activation read by exactly one live op and not a graph output: it can vanish into a fusion. */
 static int private_value(const Fuse *F, int v) {
-    return F->g->vals[v].d.role == TTC_ROLE_NONE && ir_count_uses(F->g, v, F->dead) == 1;
+    return F->g->vals[v].d.role == TTC_ROLE_NONE && ir_uses_of(&F->uses, v) == 1;
+}
+
+/* Every change to an op's inputs, and every op marked dead, goes through these two so that the
+ * use counts stay those of the live ops. */
+static void uses_drop(Fuse *F, int k) {
+    if (ir_uses_count_op(&F->uses, &F->g->ops[k], -1) != 0) F->oom = 1;
+}
+static void uses_add(Fuse *F, int k) {
+    if (ir_uses_count_op(&F->uses, &F->g->ops[k], +1) != 0) F->oom = 1;
+}
+static void retire(Fuse *F, int k) {
+    uses_drop(F, k);
+    F->dead[k] = 1;
 }
 
 /* "layer_0.attention.context" -> "layer_0.attention.<leaf>" */
@@ -106,13 +122,16 @@ static void fuse_attention(Fuse *F, int c) {
     char path[TTC_NAME_MAX];
     sibling_path(path, ctx->d.path, "sdpa");
     note(F, 0, c, "%s + %s + %s -> attention %s", s->d.path, m->d.path, ctx->d.path, path);
+    uses_drop(F, c);
     ctx->d.kind = TTC_OP_ATTENTION;
     ctx->d.n_in = a.has_mask ? 4 : 3;
     memcpy(ctx->d.in, in, sizeof in);
     ctx->d.attrs = a;
     snprintf(ctx->d.path, sizeof ctx->d.path, "%s", path);
     snprintf(g->vals[ctx->d.out].d.name, TTC_NAME_MAX, "%s", path);
-    F->dead[sc] = F->dead[sm] = 1;
+    uses_add(F, c);
+    retire(F, sc);
+    retire(F, sm);
 }
 
 /* ---- qkv: three projections of one input as one matmul ---- */
@@ -160,7 +179,7 @@ static int fused_weight(Fuse *F, const Branch *br, int slot) {
         n += (size_t)len;
         rows += w->d.shape.d[0].size;
     }
-    int v = ir_find_weight(g, name);
+    int v = ir_weight_index_find(&F->weights, g, name);
     if (v >= 0) return v;
     const IrValue *q = &g->vals[g->ops[br[0].lin].d.in[slot]];
     TtcShape shape = q->d.shape;
@@ -168,6 +187,7 @@ static int fused_weight(Fuse *F, const Branch *br, int slot) {
     int dtype = q->d.dtype, init = q->d.init;
     v = ir_add_weight(g, name, shape, (TtcWeightInit)init);
     g->vals[v].d.dtype = dtype;
+    if (ir_weight_index_add(&F->weights, g, v) != 0) F->oom = 1;
     return v;
 }
 
@@ -214,6 +234,12 @@ static void fuse_qkv(Fuse *F, int att) {
     sibling_path(path, q.d.path, "qkv");
     int out = ir_add_act(g, path, q.entry);
     if (out < 0) return;
+    for (int i = 0; i < 3; i++) uses_drop(F, br[i].lin);
+    uses_drop(F, att);
+    if (br[1].update >= 0) {
+        uses_drop(F, br[1].update);
+        uses_drop(F, br[2].update);
+    }
     IrOp *f = &g->ops[first];
     *f = q;
     snprintf(f->d.path, sizeof f->d.path, "%s", path);
@@ -230,10 +256,12 @@ static void fuse_qkv(Fuse *F, int att) {
         e->kv_heads = g->ops[br[1].rope].d.attrs.heads;
         e->q_col = 0;
         e->k_col = (int32_t)rows[0];
-        F->dead[br[0].rope] = F->dead[br[1].rope] = 1;
+        retire(F, br[0].rope);
+        retire(F, br[1].rope);
     }
     for (int i = 0; i < 3; i++)
-        if (br[i].lin != first) F->dead[br[i].lin] = 1;
+        if (br[i].lin != first) F->dead[br[i].lin] = 1; /* uncounted above */
+    uses_add(F, first);
     IrOp *a = &g->ops[att];
     a->d.in[0] = out;
     if (br[1].update >= 0) {
@@ -245,6 +273,11 @@ static void fuse_qkv(Fuse *F, int att) {
         a->d.in[1] = a->d.in[2] = out;
         a->d.attrs.k_col = (int32_t)rows[0];
         a->d.attrs.v_col = (int32_t)(rows[0] + rows[1]);
+    }
+    uses_add(F, att);
+    if (br[1].update >= 0) {
+        uses_add(F, br[1].update);
+        uses_add(F, br[2].update);
     }
     note(F, 1, first, "%s + k + v -> linear %s [%lld|%lld|%lld rows]%s", q.d.path, path, (long long)rows[0],
          (long long)rows[1], (long long)rows[2], br[0].rope >= 0 ? ", rope on q and k in its epilogue" : "");
@@ -277,7 +310,7 @@ static void fuse_epilogue(Fuse *F, int k) {
     l->d.out = act->d.out;
     g->vals[act->d.out].producer = lin;
     g->vals[act->d.out].d.dtype = l->d.cfg.act_dtype;
-    F->dead[k] = 1;
+    retire(F, k);
     note(F, 2, lin, "%s + %s -> linear %s with a %s epilogue", l->d.path, act->d.path, l->d.path,
          ttc_op_name((TtcOpKind)act->d.kind));
 }
@@ -292,16 +325,20 @@ static void fuse_residual_norm(Fuse *F, int k) {
     const IrOp *a = &g->ops[add];
     int in[4] = {a->d.in[0], a->d.in[1], n->d.in[1], n->d.in[2]};
     note(F, 3, k, "%s + %s -> add_layernorm %s", a->d.path, n->d.path, n->d.path);
+    uses_drop(F, k);
     n->d.kind = TTC_OP_ADD_LAYERNORM;
     n->d.n_in = 4;
     memcpy(n->d.in, in, sizeof in);
-    F->dead[add] = 1;
+    uses_add(F, k);
+    retire(F, add);
 }
 
 int pass_fuse(Graph *g, PassCtx *cx) {
     DiagLoc none = {0};
-    Fuse F = {g, cx, calloc((size_t)g->n_ops + 1, 1), {0}};
-    if (!F.dead) {
+    Fuse F = {g, cx, calloc((size_t)g->n_ops + 1, 1), {NULL, 0}, {NULL, 0, 0}, 0, {0}};
+    if (!F.dead || ir_uses_init(&F.uses, g, NULL) != 0 || ir_weight_index_init(&F.weights, g) != 0) {
+        free(F.dead);
+        ir_uses_free(&F.uses);
         diag_error(cx->diags, none, "out of memory");
         return -1;
     }
@@ -315,8 +352,10 @@ int pass_fuse(Graph *g, PassCtx *cx) {
         if (!F.dead[k] && epilogue_of(g->ops[k].d.kind) != TTC_EPILOGUE_NONE) fuse_epilogue(&F, k);
     for (int k = 0; k < n_ops; k++)
         if (!F.dead[k] && g->ops[k].d.kind == TTC_OP_LAYERNORM) fuse_residual_norm(&F, k);
-    int rc = ir_remove_ops(g, F.dead);
+    int rc = F.oom ? -1 : ir_remove_ops(g, F.dead);
     free(F.dead);
+    ir_uses_free(&F.uses);
+    ir_weight_index_free(&F.weights);
     if (rc != 0) {
         diag_error(cx->diags, none, "out of memory");
         return -1;
