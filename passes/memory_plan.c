@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "live_index.h"
 #include "pass.h"
 
 #define ARENA_ALIGN 64
@@ -18,12 +19,27 @@ typedef struct Rec {
     int value;
     int first, last;
     int64_t bytes, offset;
+    int by_first; /* its slot in the records ordered by first use (the LiveIndex's slots) */
 } Rec;
+
+/* The records ordered by first use, and which of them are placed (their last use), so that the
+ * records whose lifetimes meet a new one are found without looking at every placed record. */
+typedef struct Placed {
+    Rec **by_first;
+    LiveIndex live;
+    int n;
+} Placed;
 
 static int by_size_desc(const void *a, const void *b) {
     const Rec *x = a, *y = b;
     if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
     return x->value - y->value;
+}
+
+static int by_first_use(const void *a, const void *b) {
+    const Rec *const *x = a, *const *y = b;
+    if ((*x)->first != (*y)->first) return (*x)->first < (*y)->first ? -1 : 1;
+    return (*x)->value - (*y)->value;
 }
 
 static int by_offset(const void *a, const void *b) {
@@ -58,11 +74,22 @@ static void compute_lifetimes(Graph *g) {
     }
 }
 
-/* Lowest offset for `r` that overlaps none of the `n` placed records it conflicts with. */
-static int64_t lowest_fit(Rec *r, Rec **placed, int n, Rec **scratch) {
+/* Lowest offset for `r` that overlaps none of the placed records it conflicts with. Which
+ * conflicting records are visited first does not matter: they are sorted by offset, and records
+ * at one offset move `at` to the largest of their ends whatever their order. */
+static int64_t lowest_fit(Rec *r, const Placed *placed, Rec **scratch) {
+    int lo = 0, hi = placed->n; /* records first used at or before r's last use: slots [0, lo) */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (placed->by_first[mid]->first <= r->last)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     int m = 0;
-    for (int i = 0; i < n; i++)
-        if (placed[i]->first <= r->last && r->first <= placed[i]->last) scratch[m++] = placed[i];
+    for (int s = live_index_next(&placed->live, 0, lo, r->first); s >= 0;
+         s = live_index_next(&placed->live, s + 1, lo, r->first))
+        scratch[m++] = placed->by_first[s];
     qsort(scratch, (size_t)m, sizeof *scratch, by_offset);
     int64_t at = 0;
     for (int i = 0; i < m; i++) {
@@ -90,21 +117,24 @@ static int64_t plan_entry(Graph *g, int entry, int verbose) {
     int n = 0;
     for (int v = 0; v < g->n_vals; v++) n += in_arena(&g->vals[v]) && g->vals[v].d.entry == entry;
     Rec *recs = calloc((size_t)n + 1, sizeof *recs);
-    Rec **placed = calloc((size_t)n + 1, sizeof *placed);
+    Placed placed = {calloc((size_t)n + 1, sizeof *placed.by_first), {NULL, 0}, n};
     Rec **scratch = calloc((size_t)n + 1, sizeof *scratch);
     int64_t arena = -1;
-    if (!recs || !placed || !scratch) goto done;
+    if (!recs || !placed.by_first || !scratch || live_index_init(&placed.live, n) != 0) goto done;
     n = 0;
     for (int v = 0; v < g->n_vals; v++) {
         const IrValue *val = &g->vals[v];
         if (in_arena(val) && val->d.entry == entry)
-            recs[n++] = (Rec){v, val->first_use, val->last_use, val->host_bytes, 0};
+            recs[n++] = (Rec){v, val->first_use, val->last_use, val->host_bytes, 0, 0};
     }
     qsort(recs, (size_t)n, sizeof *recs, by_size_desc);
+    for (int i = 0; i < n; i++) placed.by_first[i] = &recs[i];
+    qsort(placed.by_first, (size_t)n, sizeof *placed.by_first, by_first_use);
+    for (int i = 0; i < n; i++) placed.by_first[i]->by_first = i;
     arena = ARENA_ALIGN;
     for (int i = 0; i < n; i++) {
-        recs[i].offset = lowest_fit(&recs[i], placed, i, scratch);
-        placed[i] = &recs[i];
+        recs[i].offset = lowest_fit(&recs[i], &placed, scratch);
+        live_index_set(&placed.live, recs[i].by_first, recs[i].last);
         g->vals[recs[i].value].d.offset = recs[i].offset;
         if (recs[i].offset + recs[i].bytes > arena) arena = recs[i].offset + recs[i].bytes;
     }
@@ -112,7 +142,8 @@ static int64_t plan_entry(Graph *g, int entry, int verbose) {
     if (verbose) print_records(g, entry, n);
 done:
     free(recs);
-    free(placed);
+    free(placed.by_first);
+    live_index_free(&placed.live);
     free(scratch);
     return arena;
 }
