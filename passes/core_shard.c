@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "dev_layout.h"
+#include "live_index.h"
 #include "pass.h"
 
 typedef struct Placed {
@@ -53,6 +54,7 @@ typedef struct Policy {
     int64_t resident, *cb; /* per op (global index): circular buffers, the largest of it and a reshard before it */
     Placed *placed;
     int n_placed;
+    LiveIndex live; /* placed[j].last at slot j (slots from n_placed on are stale: never searched) */
     int *mem_pin, *shard_pin; /* per op: -1 or TtcMemory; 0 or HwSharding height/width/block */
     Reshard *rs;
     int n_rs, cap_rs, rs_entry; /* rs[rs_entry..] belong to the entry being planned */
@@ -115,13 +117,17 @@ static int push_fits(Policy *P, int v, int first, int last, int64_t bytes, int64
     int64_t at = 0;
     for (int moved = 1; moved;) { /* raise `at` past every overlapping tensor it collides with */
         moved = 0;
-        for (int j = 0; j < P->n_placed; j++) {
+        /* only tensors still live at `first` can overlap: the same visits, in the same order, as
+         * a scan of every placed tensor, minus those that end before `first` */
+        for (int j = live_index_next(&P->live, 0, P->n_placed, first); j >= 0;
+             j = live_index_next(&P->live, j + 1, P->n_placed, first)) {
             const Placed *q = &P->placed[j];
             if (q->first > last || first > q->last || q->offset >= at + bytes || q->offset + q->bytes <= at) continue;
             at = q->offset + q->bytes;
             moved = 1;
         }
     }
+    live_index_set(&P->live, P->n_placed, last);
     P->placed[P->n_placed++] = (Placed){v, first, last, bytes, at};
     int64_t usable = P->dev->l1_bytes;
     for (int k = first; k <= last && k <= P->last_op; k++) {
@@ -181,6 +187,7 @@ static int try_output(Policy *P, int k, IrPlacement out, int force) {
         if (reuse >= 0) { /* one move serves every reader: its output now lives until this one */
             P->rs[P->n_rs - 1].keep_last = P->placed[P->rs[reuse].placed].last;
             P->placed[P->rs[reuse].placed].last = k;
+            live_index_set(&P->live, P->rs[reuse].placed, k);
             continue;
         }
         int64_t rs_cb = 4 * dev_tile_bytes(P->g->vals[in].d.dtype);
@@ -196,7 +203,11 @@ static int try_output(Policy *P, int k, IrPlacement out, int force) {
         return 1;
     }
     for (int r = rs_mark; r < P->n_rs; r++) /* undo lifetimes extended for reused reshards */
-        if (P->rs[r].reuse >= 0) P->placed[P->rs[P->rs[r].reuse].placed].last = P->rs[r].keep_last;
+        if (P->rs[r].reuse >= 0) {
+            int j = P->rs[P->rs[r].reuse].placed;
+            P->placed[j].last = P->rs[r].keep_last;
+            live_index_set(&P->live, j, P->placed[j].last);
+        }
     P->n_placed = mark;
     P->n_rs = rs_mark;
     return 0;
@@ -406,7 +417,10 @@ int pass_core_shard(Graph *g, PassCtx *cx) {
     P.cb = calloc(no, sizeof *P.cb);
     P.mem_pin = calloc(no, sizeof *P.mem_pin);
     P.shard_pin = calloc(no, sizeof *P.shard_pin);
-    int rc = sharding && P.vals && P.placed && P.cb && P.mem_pin && P.shard_pin ? 0 : -1;
+    int rc = sharding && P.vals && P.placed && P.cb && P.mem_pin && P.shard_pin &&
+                     live_index_init(&P.live, (int)(no * (TTC_MAX_OP_INPUTS + 1))) == 0
+                 ? 0
+                 : -1;
     for (int k = 0; rc == 0 && k < g->n_ops; k++) {
         HwResolved r;
         hw_resolve(cx->hw, g->ops[k].d.path, g->ops[k].module_type, g->entries[g->ops[k].entry].mode, &r);
@@ -430,6 +444,7 @@ int pass_core_shard(Graph *g, PassCtx *cx) {
     free(sharding);
     free(P.vals);
     free(P.placed);
+    live_index_free(&P.live);
     free(P.cb);
     free(P.mem_pin);
     free(P.shard_pin);

@@ -38,6 +38,7 @@
 
 #include "dev_layout.h"
 #include "dev_problems.h"
+#include "live_index.h"
 #include "pass.h"
 
 #define MM_BM 4 /* matmul block, tiles */
@@ -159,7 +160,8 @@ static int place_transient(EntryPlan *P) {
     for (int v = 0; v < g->n_vals; v++) n += P->l1_core[v] > 0 && !P->vals[v].persistent;
     Rec *recs = calloc((size_t)n + 1, sizeof *recs);
     Rec **placed = calloc((size_t)n + 1, sizeof *placed), **scratch = calloc((size_t)n + 1, sizeof *scratch);
-    if (!recs || !placed || !scratch) {
+    LiveIndex live = {NULL, 0}; /* placed[j]'s last use at slot j: who is still live */
+    if (!recs || !placed || !scratch || live_index_init(&live, n) != 0) {
         free(recs);
         free(placed);
         free(scratch);
@@ -172,15 +174,18 @@ static int place_transient(EntryPlan *P) {
     qsort(recs, (size_t)n, sizeof *recs, by_first_use);
     for (int i = 0; i < n; i++) {
         Rec *r = &recs[i];
+        /* placed in first-use order: every placed value starts no later than r; the ones that
+         * meet r are those still live at its first use (their order does not matter: sorted) */
         int m = 0;
-        for (int j = 0; j < i; j++)
-            if (placed[j]->first <= r->last && r->first <= placed[j]->last) scratch[m++] = placed[j];
+        for (int j = live_index_next(&live, 0, i, r->first); j >= 0; j = live_index_next(&live, j + 1, i, r->first))
+            if (placed[j]->first <= r->last) scratch[m++] = placed[j];
         qsort(scratch, (size_t)m, sizeof *scratch, by_offset);
         int64_t at = 0;
         for (int j = 0; j < m && scratch[j]->offset < at + r->bytes; j++)
             if (scratch[j]->offset + scratch[j]->bytes > at) at = scratch[j]->offset + scratch[j]->bytes;
         r->offset = at;
         placed[i] = r;
+        live_index_set(&live, i, r->last);
         P->offset[r->v] = at;
         for (int k = r->first; k <= r->last; k++) {
             int s = k - (P->first_op - 1);
@@ -190,6 +195,7 @@ static int place_transient(EntryPlan *P) {
     free(recs);
     free(placed);
     free(scratch);
+    live_index_free(&live);
     return 0;
 }
 

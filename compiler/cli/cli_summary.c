@@ -63,16 +63,19 @@ static void print_device(const Graph *g, const HwDevice *dev) {
 void cli_print_compile_summary(const Graph *g, const char *out) {
     int64_t params = 0;
     double dev = 0;
+    IrWeightIndex first_of_name; /* a scan per weight was quadratic in the layers */
+    int indexed = ir_weight_index_init(&first_of_name, g) == 0;
     for (int v = 0; v < g->n_vals; v++) {
         if (g->vals[v].d.kind != TTC_TENSOR_WEIGHT) continue;
         dev += device_bytes(&g->vals[v].d);
         /* A tied head is a second tensor of the same name (one copy per format): one set of
          * parameters, two copies in memory. */
-        int seen = 0;
-        for (int u = 0; u < v && !seen; u++)
+        int seen = indexed && ir_weight_index_find(&first_of_name, g, g->vals[v].d.name) != v;
+        for (int u = 0; !indexed && u < v && !seen; u++) /* out of memory: the slow way */
             seen = g->vals[u].d.kind == TTC_TENSOR_WEIGHT && strcmp(g->vals[u].d.name, g->vals[v].d.name) == 0;
         if (!seen) params += ttc_shape_max_elems(&g->vals[v].d.shape);
     }
+    if (indexed) ir_weight_index_free(&first_of_name);
     printf("compiled %s (%s) for %s: %d ops, batch<=%lld seq<=%lld\n", g->model_name,
            g->model_type == 0 ? "encoder" : "decoder", g->device, g->n_ops, (long long)g->max_batch,
            (long long)g->max_seq);
