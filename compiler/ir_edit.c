@@ -3,6 +3,7 @@
  * values only they needed, so that a pass can replace a chain of ops by one and leave the graph
  * as if it had been built that way (every activation produced exactly once, nothing unread kept,
  * which the plan validator requires). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,10 +64,16 @@ void ir_uses_free(IrUses *u) {
     u->cap = 0;
 }
 
-/* FNV-1a: names differ in their tails (layer numbers, leaf names), which it mixes in well. */
+/* FNV-1a, then a final mix: FNV's low bits (the slot, under the mask) carry little of the
+ * high bits, and names that differ only in a layer number then cluster under linear probing. */
 static unsigned name_hash(const char *s) {
-    unsigned h = 2166136261u;
+    uint32_t h = 2166136261u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
     return h;
 }
 
