@@ -38,6 +38,14 @@ TtcStatus ttc_model_random_weights(TtcModel *m, uint64_t seed, int keep_fp32, Tt
  * the program in the error when both or neither are given. */
 TtcStatus ttc_model_load_weights_arg(TtcModel *m, const char *weights_path, const char *seed_text, int keep_fp32,
                                      const char *who, TtcError *err);
+/* Called for each tensor ttc_model_write_weights writes, with its Hugging Face name and values,
+ * which it may change (a test scaling q and k, or writing a NaN on purpose). */
+typedef void (*TtcWeightEdit)(const char *name, float *w, int64_t n, void *user);
+/* Writes the model's fp32 weights (loaded with keep_fp32) to a safetensors file under Hugging
+ * Face names: a fused weight as its parts, a tied copy once. `edit` may be NULL. Plans whose
+ * weights are stacked per chip are refused: write the single-chip plan's. */
+TtcStatus ttc_model_write_weights(const TtcModel *m, const char *path, TtcWeightEdit edit, void *user,
+                                  TtcError *err);
 void ttc_model_close(TtcModel *m);
 
 typedef struct TtcInputs {

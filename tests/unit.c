@@ -93,3 +93,11 @@ void unit_line_col(const char *text, const char *needle, int skip, int *line, in
         }
     }
 }
+
+void unit_sharpen_qk(const char *name, float *w, int64_t n, void *user) {
+    (void)user;
+    if (!strstr(name, "q_proj.weight") && !strstr(name, "k_proj.weight") && !strstr(name, "query.weight") &&
+        !strstr(name, "key.weight"))
+        return;
+    for (int64_t i = 0; i < n; i++) w[i] *= 8.0f;
+}

@@ -11,6 +11,10 @@
 int unit_main(CU_SuiteInfo *suites);
 /* A fresh path under $TTC_TEST_TMP (or /tmp) for this test program: "<dir>/<prog>-<name>". */
 const char *unit_tmp_path(const char *name);
+/* A TtcWeightEdit (ttc_runtime.h) for ttc_model_write_weights: scales the query and key weights
+ * (q_proj, k_proj, query, key) by 8, so that attention is far from uniform and positions, masks
+ * and head mappings matter in a comparison. */
+void unit_sharpen_qk(const char *name, float *w, int64_t n, void *user);
 /* Writes `len` bytes to a temp file and returns its path. */
 const char *unit_write_tmp(const char *name, const void *data, size_t len);
 /* The source tree (for shipped specs and test data). */

@@ -61,40 +61,8 @@ static const char *write_spec(const Variant *v, const char *rope, const char *ex
 static const char *sharp_weights(TtcModel *m, const char *name) {
     TtcError err = {0};
     CU_ASSERT_FATAL(ttc_model_random_weights(m, 5, 1, &err) == TTC_OK);
-    TtcStTensorOut *out = calloc((size_t)m->plan.n_tensors * 3, sizeof *out);
-    char **names = calloc((size_t)m->plan.n_tensors * 3, sizeof *names);
-    int n = 0;
-    for (int t = 0; t < m->plan.n_tensors; t++) {
-        const TtcTensorDesc *d = &m->plan.tensors[t];
-        if (d->kind != TTC_TENSOR_WEIGHT) continue;
-        int seen = 0; /* a tied head repeats the embedding's name */
-        for (int j = 0; j < n; j++) seen |= strcmp(out[j].name, d->name) == 0 && !strchr(d->name, '|');
-        if (seen) continue;
-        /* A fused weight "q:R|k:R|v:R" (passes/fuse.c) is its parts stacked along dim 0: each part
-         * is written under its own name. */
-        float *w = m->ref_weights[t];
-        int64_t row = ttc_shape_max_elems(&d->shape) / d->shape.d[0].size;
-        for (const char *p = d->name; *p;) {
-            const char *bar = strchr(p, '|'), *colon = strchr(p, ':');
-            size_t len = bar ? (size_t)(bar - p) : strlen(p);
-            int64_t rows = colon && (!bar || colon < bar) ? strtoll(colon + 1, NULL, 10) : d->shape.d[0].size;
-            char *part = names[n] = malloc(TTC_NAME_MAX);
-            snprintf(part, TTC_NAME_MAX, "%.*s", (int)(colon && (!bar || colon < bar) ? colon - p : (long)len), p);
-            if (strstr(part, "q_proj.weight") || strstr(part, "k_proj.weight"))
-                for (int64_t i = 0; i < rows * row; i++) w[i] *= 8.0f;
-            out[n] = (TtcStTensorOut){.name = part, .data = w, .rank = d->shape.rank};
-            for (int i = 0; i < d->shape.rank; i++) out[n].shape[i] = d->shape.d[i].size;
-            out[n].shape[0] = rows;
-            n++;
-            w += rows * row;
-            p += len + (bar != NULL);
-        }
-    }
     const char *path = unit_tmp_path(name);
-    CU_ASSERT_FATAL(ttc_st_write_f32(path, out, n, &err) == TTC_OK);
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
-    free(out);
+    CU_ASSERT_FATAL(ttc_model_write_weights(m, path, unit_sharpen_qk, NULL, &err) == TTC_OK);
     return path;
 }
 

@@ -147,23 +147,8 @@ static const char *write_spec(const Variant *v) {
 static const char *sharp_weights(TtcModel *m, const char *name) {
     TtcError err = {0};
     CU_ASSERT_FATAL(ttc_model_random_weights(m, 5, 1, &err) == TTC_OK);
-    TtcStTensorOut *out = calloc((size_t)m->plan.n_tensors, sizeof *out);
-    int n = 0;
-    for (int t = 0; t < m->plan.n_tensors; t++) {
-        const TtcTensorDesc *d = &m->plan.tensors[t];
-        int seen = 0;
-        for (int j = 0; j < n; j++) seen |= strcmp(out[j].name, d->name) == 0;
-        if (d->kind != TTC_TENSOR_WEIGHT || seen) continue;
-        float *w = m->ref_weights[t];
-        if (strstr(d->name, "q_proj.weight") || strstr(d->name, "k_proj.weight"))
-            for (int64_t i = 0; i < ttc_shape_max_elems(&d->shape); i++) w[i] *= 8.0f;
-        out[n] = (TtcStTensorOut){.name = d->name, .data = w, .rank = d->shape.rank};
-        for (int i = 0; i < d->shape.rank; i++) out[n].shape[i] = d->shape.d[i].size;
-        n++;
-    }
     const char *path = unit_tmp_path(name);
-    CU_ASSERT_FATAL(ttc_st_write_f32(path, out, n, &err) == TTC_OK);
-    free(out);
+    CU_ASSERT_FATAL(ttc_model_write_weights(m, path, unit_sharpen_qk, NULL, &err) == TTC_OK);
     return path;
 }
 

@@ -25,47 +25,28 @@ static float poison_value = NAN;
 
 /* Writes the twin's fp32 weights to `name` with w[at] of the first weight whose name holds
  * `poison` set to poison_value; *poisoned gets that weight's file name. */
+typedef struct Poison {
+    const char *in_name; /* the first weight whose name holds this */
+    int64_t at;
+    char *poisoned;      /* gets that weight's name */
+    int done;
+} Poison;
+
+static void poison_one(const char *name, float *w, int64_t n, void *user) {
+    Poison *p = user;
+    if (p->done || !strstr(name, p->in_name) || p->at >= n) return;
+    w[p->at] = poison_value;
+    snprintf(p->poisoned, TTC_NAME_MAX, "%s", name);
+    p->done = 1;
+}
+
 static const char *weights_with_nan(TtcModel *twin, const char *name, const char *poison, int64_t at, char *poisoned) {
     TtcError err = {0};
     CU_ASSERT_FATAL(ttc_model_random_weights(twin, 11, 1, &err) == TTC_OK);
-    int cap = twin->plan.n_tensors * 3, n = 0, done = 0;
-    TtcStTensorOut *out = calloc((size_t)cap, sizeof *out);
-    char **names = calloc((size_t)cap, sizeof *names);
-    for (int t = 0; t < twin->plan.n_tensors; t++) {
-        const TtcTensorDesc *d = &twin->plan.tensors[t];
-        if (d->kind != TTC_TENSOR_WEIGHT) continue;
-        int seen = 0; /* a tied head repeats the embedding's name */
-        for (int j = 0; j < n; j++) seen |= strcmp(out[j].name, d->name) == 0 && !strchr(d->name, '|');
-        if (seen) continue;
-        /* a fused weight "q:R|k:R|v:R" is its parts stacked along dim 0, each under its own name */
-        float *w = twin->ref_weights[t];
-        int64_t row = ttc_shape_max_elems(&d->shape) / d->shape.d[0].size;
-        for (const char *p = d->name; *p;) {
-            const char *bar = strchr(p, '|'), *colon = strchr(p, ':');
-            size_t len = bar ? (size_t)(bar - p) : strlen(p);
-            int has_rows = colon && (!bar || colon < bar);
-            int64_t rows = has_rows ? strtoll(colon + 1, NULL, 10) : d->shape.d[0].size;
-            char *part = names[n] = malloc(TTC_NAME_MAX);
-            snprintf(part, TTC_NAME_MAX, "%.*s", (int)(has_rows ? colon - p : (long)len), p);
-            if (!done && strstr(part, poison)) {
-                w[at] = poison_value;
-                snprintf(poisoned, TTC_NAME_MAX, "%s", part);
-                done = 1;
-            }
-            out[n] = (TtcStTensorOut){.name = part, .data = w, .rank = d->shape.rank};
-            for (int i = 0; i < d->shape.rank; i++) out[n].shape[i] = d->shape.d[i].size;
-            out[n].shape[0] = rows;
-            n++;
-            w += rows * row;
-            p += len + (bar != NULL);
-        }
-    }
-    CU_ASSERT_FATAL(done);
+    Poison p = {poison, at, poisoned, 0};
     const char *path = unit_tmp_path(name);
-    CU_ASSERT_FATAL(ttc_st_write_f32(path, out, n, &err) == TTC_OK);
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
-    free(out);
+    CU_ASSERT_FATAL(ttc_model_write_weights(twin, path, poison_one, &p, &err) == TTC_OK);
+    CU_ASSERT_FATAL(p.done);
     return path;
 }
 

@@ -59,19 +59,8 @@ static void safetensors_seeds(const char *weights_spec) {
     TtcModel m;
     ttc_model_from_plan(&m, &p);
     if (ttc_model_random_weights(&m, 3, 1, &err)) fuzz_fail("%s", err.msg);
-    TtcStTensorOut *out = calloc((size_t)m.plan.n_tensors, sizeof *out);
-    int n = 0;
-    for (int t = 0; t < m.plan.n_tensors; t++) {
-        const TtcTensorDesc *d = &m.plan.tensors[t];
-        int seen = 0;
-        for (int j = 0; j < n; j++) seen |= strcmp(out[j].name, d->name) == 0;
-        if (d->kind != TTC_TENSOR_WEIGHT || seen) continue;
-        out[n] = (TtcStTensorOut){.name = d->name, .data = m.ref_weights[t], .rank = d->shape.rank};
-        for (int i = 0; i < d->shape.rank; i++) out[n].shape[i] = d->shape.d[i].size;
-        n++;
-    }
-    if (ttc_st_write_f32(seed_path("safetensors", "fuzz-weights"), out, n, &err)) fuzz_fail("%s", err.msg);
-    free(out);
+    if (ttc_model_write_weights(&m, seed_path("safetensors", "fuzz-weights"), NULL, NULL, &err))
+        fuzz_fail("%s", err.msg);
     ttc_model_close(&m);
 
     /* One tensor of each float dtype the reader converts, and a rank-0 one, by hand: the
