@@ -157,16 +157,6 @@ void advice_change_str(const AdviceChange *ch, char *buf, size_t n) {
 #undef ADD
 }
 
-/* "15.7 GiB" pairs, in bytes when rounding would print them alike. */
-static void pair(int64_t x, int64_t y, char *a, char *b, size_t cap) {
-    dev_bytes_str(x, a, cap);
-    dev_bytes_str(y, b, cap);
-    if (strcmp(a, b) == 0) {
-        snprintf(a, cap, "%lld B", (long long)x);
-        snprintf(b, cap, "%lld B", (long long)y);
-    }
-}
-
 /* " (12884372480 of 12884901888 bytes)" when the need and the capacity print alike, else "". */
 static void exact(int64_t need, int64_t cap, const char *need_s, const char *cap_s, char *buf, size_t n) {
     buf[0] = 0;
@@ -175,7 +165,7 @@ static void exact(int64_t need, int64_t cap, const char *need_s, const char *cap
 
 void advice_dram_effect(const AdviceFigures *a, const AdviceFigures *b, char *buf, size_t n) {
     char x[32], y[32], cap[32], e[64];
-    pair(advice_dram_peak(a), advice_dram_peak(b), x, y, sizeof x);
+    dev_bytes_pair_str(advice_dram_peak(a), advice_dram_peak(b), x, y, sizeof x);
     dev_bytes_str(b->dram_bytes, cap, sizeof cap);
     exact(advice_dram_peak(b), b->dram_bytes, y, cap, e, sizeof e);
     snprintf(buf, n, "DRAM %s → %s per chip of %s%s%s%s: %s", x, y, cap, e, strcmp(a->device, b->device) ? " on " : "",
@@ -184,7 +174,7 @@ void advice_dram_effect(const AdviceFigures *a, const AdviceFigures *b, char *bu
 
 void advice_l1_effect(const AdviceFigures *a, const AdviceFigures *b, char *buf, size_t n) {
     char x[32], y[32], cap[32], e[64];
-    pair(advice_l1_peak(a), advice_l1_peak(b), x, y, sizeof x);
+    dev_bytes_pair_str(advice_l1_peak(a), advice_l1_peak(b), x, y, sizeof x);
     dev_bytes_str(b->l1_bytes, cap, sizeof cap);
     exact(advice_l1_peak(b), b->l1_bytes, y, cap, e, sizeof e);
     snprintf(buf, n, "L1 %s → %s per core of %s%s: %s", x, y, cap, e, advice_l1_fits(b) ? "fits" : "still does not fit");

@@ -209,3 +209,12 @@ char *dev_bytes_str(int64_t bytes, char *buf, size_t cap) {
         snprintf(buf, cap, "%lld B", (long long)bytes);
     return buf;
 }
+
+void dev_bytes_pair_str(int64_t x, int64_t y, char *a, char *b, size_t cap) {
+    dev_bytes_str(x, a, cap);
+    dev_bytes_str(y, b, cap);
+    if (strcmp(a, b) == 0) {
+        snprintf(a, cap, "%lld B", (long long)x);
+        snprintf(b, cap, "%lld B", (long long)y);
+    }
+}

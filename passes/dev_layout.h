@@ -81,5 +81,9 @@ void dev_module_of(const IrOp *op, char *out, size_t cap);
 
 /* "1.43 MiB", "12.0 GiB", "576 B": sizes in messages and summaries. Returns buf. */
 char *dev_bytes_str(int64_t bytes, char *buf, size_t cap);
+/* Two sizes compared in one message (a need and a capacity, a before and an after), in bytes
+ * when rounding would print them alike ("16.0 KiB per core, device has 16.0 KiB" would read as
+ * if it fit). */
+void dev_bytes_pair_str(int64_t x, int64_t y, char *a, char *b, size_t cap);
 
 #endif

@@ -328,17 +328,6 @@ static int64_t own_bytes_sharded(const EntryPlan *P, int s, const char *own, int
     return n;
 }
 
-/* A need and a capacity as text; in bytes when rounding would print them alike ("16.0 KiB per
- * core, device has 16.0 KiB" would read as if it fit). */
-static void pair_str(int64_t need, int64_t have, char *a, char *b, size_t cap) {
-    dev_bytes_str(need, a, cap);
-    dev_bytes_str(have, b, cap);
-    if (strcmp(a, b) == 0) {
-        snprintf(a, cap, "%lld B", (long long)need);
-        snprintf(b, cap, "%lld B", (long long)have);
-    }
-}
-
 /* ---- fixes for a KV cache that does not fit ---- */
 
 /* The cache's context (Tmax of a state [B, Tmax, F]) and format; 0 when the graph has none. */
@@ -397,7 +386,7 @@ static void l1_problem(const EntryPlan *P, int s, int with_resident, const char 
     int64_t usable = dev->l1_bytes, need = l1_need(P, s, with_resident);
     char a[32], b[32], c[32], t[32], text[768] = "", hint[1024] = "";
     const IrOp *op = &g->ops[P->first_op - 1 + s];
-    pair_str(need, usable, a, b, sizeof a);
+    dev_bytes_pair_str(need, usable, a, b, sizeof a);
     cat(text, sizeof text, "L1 needs %s per core, %s has %s usable (at '%s': circular buffers %s, L1 tensors %s)", a,
         dev->name, b, op->d.path, dev_bytes_str(P->cb[s], c, sizeof c), dev_bytes_str(need - P->cb[s], t, sizeof t));
     ModBytes *mods = calloc((size_t)g->n_vals + 1, sizeof *mods);
@@ -491,7 +480,7 @@ static void resident_problems(const EntryPlan *P, DevProblems *ps) {
         const char *what = mods[i].weights && mods[i].cache ? "weights and KV cache"
                            : mods[i].cache                  ? "KV cache"
                                                             : "weights";
-        pair_str(mods[i].bytes, usable, a, b, sizeof a);
+        dev_bytes_pair_str(mods[i].bytes, usable, a, b, sizeof a);
         snprintf(text, sizeof text, "%s need %s per core in L1 (interleaved over %d cores), %s has %s usable", what, a,
                  dev_cores(dev), dev->name, b);
         snprintf(hint, sizeof hint, "set memory: dram for it (--set %s.memory=dram): the %s then stay%s in DRAM and "
@@ -505,7 +494,7 @@ static void resident_problems(const EntryPlan *P, DevProblems *ps) {
         hint[0] = 0;
     }
     if (rest > usable) {
-        pair_str(rest, usable, a, b, sizeof a);
+        dev_bytes_pair_str(rest, usable, a, b, sizeof a);
         snprintf(text, sizeof text, "the L1-resident weights and KV caches of %d modules need %s per core together, "
                  "%s has %s usable", rest_n, a, dev->name, b);
         /* The module types holding the most, until what is left fits. */
@@ -620,7 +609,7 @@ static void find_dram_problem(const EntryPlan *P, int64_t need, DevProblems *ps)
         else weights += b;
     }
     char a[32], b[32], w[32], c[32], x[32], text[512], hint[768] = "";
-    pair_str(need, dev->dram_bytes, a, b, sizeof a);
+    dev_bytes_pair_str(need, dev->dram_bytes, a, b, sizeof a);
     snprintf(text, sizeof text,
              "DRAM needs %s per chip, %s has %s (weights %s, KV cache %s, activations %s at the peak)", a, dev->name, b,
              dev_bytes_str(weights, w, sizeof w), dev_bytes_str(cache, c, sizeof c),
