@@ -572,6 +572,30 @@ fail:
     return err->status;
 }
 
+/* A path ending in .npy is a file; anything else is a literal list. */
+static int ids_arg_is_file(const char *arg) {
+    size_t n = strlen(arg);
+    return n >= 4 && strcasecmp(arg + n - 4, ".npy") == 0;
+}
+
+TtcStatus ttc_ids_check(const TtcNpyArray *a, const char *arg, const char *flag, TtcRole role, int64_t bound,
+                        TtcError *err) {
+    const IdRule *r = id_rule(role);
+    if (!r || bound < 1 || bound > (int64_t)INT32_MAX + 1)
+        return ttc_fail(err, TTC_E_INTERNAL, "%s: no id rule for role %d with bound %" PRId64, flag, (int)role, bound);
+    char where[512];
+    if (ids_arg_is_file(arg)) snprintf(where, sizeof where, "%s '%s'", flag, arg);
+    else snprintf(where, sizeof where, "%s", flag);
+    int64_t seq = a->rank > 0 && a->shape[a->rank - 1] > 0 ? a->shape[a->rank - 1] : 1;
+    for (int64_t i = 0; i < a->n; i++) {
+        if (a->i32[i] >= 0 && a->i32[i] < bound) continue;
+        char val[24];
+        snprintf(val, sizeof val, "%d", (int)a->i32[i]);
+        return id_out_of_range(where, r, val, i, seq, bound, err);
+    }
+    return TTC_OK;
+}
+
 TtcStatus ttc_ids_load(const char *arg, const char *flag, TtcRole role, int64_t bound, TtcNpyArray *a,
                        TtcError *err) {
     memset(a, 0, sizeof *a);
@@ -580,17 +604,14 @@ TtcStatus ttc_ids_load(const char *arg, const char *flag, TtcRole role, int64_t 
     if (!arg) return ttc_fail(err, TTC_E_INTERNAL, "%s: no argument", flag);
     if (!r || bound < 1 || bound > (int64_t)INT32_MAX + 1)
         return ttc_fail(err, TTC_E_INTERNAL, "%s: no id rule for role %d with bound %" PRId64, flag, (int)role, bound);
-    size_t n = strlen(arg);
-    int is_file = n >= 4 && strcasecmp(arg + n - 4, ".npy") == 0;
+    /* A file's values are checked as they are converted (a uint64 or int64 beyond int32 is named
+     * as it was stored); a literal list's once it is parsed. */
+    int is_file = ids_arg_is_file(arg);
     if (is_file ? ids_read_file(arg, flag, r, bound, a, err) : ttc_ids_parse_literal(arg, flag, a, err))
         return err->status;
-    for (int64_t i = 0; !is_file && i < a->n; i++) {
-        if (a->i32[i] >= 0 && a->i32[i] < bound) continue;
-        char val[24];
-        snprintf(val, sizeof val, "%d", (int)a->i32[i]);
-        id_out_of_range(flag, r, val, i, a->n, bound, err);
+    if (!is_file && ttc_ids_check(a, arg, flag, role, bound, err) != TTC_OK) {
         ttc_npy_free(a);
-        return TTC_E_USER;
+        return err->status;
     }
     char sh[160];
     if (a->rank == 1) {

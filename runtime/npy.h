@@ -34,5 +34,9 @@ TtcStatus ttc_ids_parse_literal(const char *text, const char *flag, TtcNpyArray 
  * [batch, seq]; a rank-1 input becomes [1, seq]. */
 TtcStatus ttc_ids_load(const char *arg, const char *flag, TtcRole role, int64_t bound, TtcNpyArray *a,
                        TtcError *err);
+/* Checks ids that ttc_ids_load read from `arg` (against a looser bound, e.g. only the int32 range
+ * before a spec is compiled for their shape) against [0, bound), with ttc_ids_load's messages. */
+TtcStatus ttc_ids_check(const TtcNpyArray *a, const char *arg, const char *flag, TtcRole role, int64_t bound,
+                        TtcError *err);
 
 #endif

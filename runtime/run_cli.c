@@ -116,6 +116,19 @@ TtcStatus ttc_inputs_load(TtcInputFiles *f, const TtcPlan *p, const char *who, c
                           &f->attention_mask, &f->in.attention_mask, err);
 }
 
+TtcStatus ttc_inputs_check(const TtcInputFiles *f, const TtcPlan *p, const char *input_ids, const char *token_type_ids,
+                           const char *attention_mask, TtcError *err) {
+    const struct { const TtcNpyArray *a; const char *arg, *flag; TtcRole role; } in[] = {
+        {&f->ids, input_ids, "--input-ids", TTC_ROLE_INPUT_IDS},
+        {&f->token_type_ids, token_type_ids, "--token-type-ids", TTC_ROLE_TOKEN_TYPE_IDS},
+        {&f->attention_mask, attention_mask, "--attention-mask", TTC_ROLE_ATTENTION_MASK}};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+        if (in[i].arg && ttc_ids_check(in[i].a, in[i].arg, in[i].flag, in[i].role,
+                                       ttc_plan_input_bound(p, in[i].role), err) != TTC_OK)
+            return err->status;
+    return TTC_OK;
+}
+
 void ttc_inputs_free(TtcInputFiles *f) {
     ttc_npy_free(&f->ids);
     ttc_npy_free(&f->token_type_ids);

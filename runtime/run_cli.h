@@ -40,10 +40,15 @@ int64_t ttc_plan_input_bound(const TtcPlan *p, TtcRole role);
 /* Loads --input-ids (required: `who` names the program in the error, `hint_more` is appended to
  * its hint) and the optional --token-type-ids and --attention-mask (NULL when absent), which
  * must have the ids' shape. Each argument is a .npy file or a literal list (ttc_ids_load), its
- * values checked against plan `p`. Free with ttc_inputs_free, also after a failure. */
+ * values checked against plan `p` (NULL: only the int32 range, for ttc_inputs_check to finish
+ * once there is a plan). Free with ttc_inputs_free, also after a failure. */
 TtcStatus ttc_inputs_load(TtcInputFiles *f, const TtcPlan *p, const char *who, const char *hint_more,
                           const char *input_ids, const char *token_type_ids, const char *attention_mask,
                           TtcError *err);
+/* Checks inputs that ttc_inputs_load read with p NULL (before a spec was compiled for their
+ * shape) against plan `p`, with the same messages; the arguments are those given to it. */
+TtcStatus ttc_inputs_check(const TtcInputFiles *f, const TtcPlan *p, const char *input_ids, const char *token_type_ids,
+                           const char *attention_mask, TtcError *err);
 void ttc_inputs_free(TtcInputFiles *f);
 
 /* Prints the output with `role` after a forward: its role, dims and first values (nothing when

@@ -84,10 +84,12 @@ typedef struct CliBounds {
  * any weights: a spec that does not fit, or a plan compiled with --allow-misfit, is refused
  * unless --allow-misfit is given. Returns 0 or the exit status, every message printed. */
 int cli_open_model(const CliCommand *cmd, const CliArgs *a, const CliBounds *dflt, TtcModel *m);
-/* Reads --input-ids, --token-type-ids and --attention-mask, their values bounded by plan `p`'s
- * vocabulary and tables (ttc_plan_input_bound; NULL: only by the int32 range, for the shape a
- * spec is compiled for, before there is a plan). Frees what `r` held first. */
-TtcStatus cli_inputs_load(const CliCommand *cmd, const CliArgs *a, const TtcPlan *p, TtcInputFiles *r, TtcError *err);
+/* Reads --input-ids, --token-type-ids and --attention-mask once, for the shape a spec is
+ * compiled for (values only within the int32 range); cli_inputs_check then bounds the values by
+ * the plan's vocabulary and tables (ttc_plan_input_bound). */
+TtcStatus cli_inputs_load(const CliCommand *cmd, const CliArgs *a, TtcInputFiles *r, TtcError *err);
+TtcStatus cli_inputs_check(const CliCommand *cmd, const CliArgs *a, const TtcPlan *p, const TtcInputFiles *r,
+                           TtcError *err);
 /* Binds the model's weights from --weights FILE or --random-weights SEED (exactly one). */
 TtcStatus cli_load_weights(const CliCommand *cmd, const CliArgs *a, TtcModel *m, int keep_fp32, TtcError *err);
 

@@ -80,10 +80,15 @@ TtcStatus cli_load_weights(const CliCommand *cmd, const CliArgs *a, TtcModel *m,
                                       who, err);
 }
 
-TtcStatus cli_inputs_load(const CliCommand *cmd, const CliArgs *a, const TtcPlan *p, TtcInputFiles *r, TtcError *err) {
+TtcStatus cli_inputs_load(const CliCommand *cmd, const CliArgs *a, TtcInputFiles *r, TtcError *err) {
     char who[64];
     snprintf(who, sizeof who, "ttc %s", cmd->name);
-    ttc_inputs_free(r);
-    return ttc_inputs_load(r, p, who, "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
+    return ttc_inputs_load(r, NULL, who, "", cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
                            cli_get(cmd, a, "--attention-mask"), err);
+}
+
+TtcStatus cli_inputs_check(const CliCommand *cmd, const CliArgs *a, const TtcPlan *p, const TtcInputFiles *r,
+                           TtcError *err) {
+    return ttc_inputs_check(r, p, cli_get(cmd, a, "--input-ids"), cli_get(cmd, a, "--token-type-ids"),
+                            cli_get(cmd, a, "--attention-mask"), err);
 }

@@ -43,16 +43,15 @@ int cmd_generate(const CliCommand *cmd, const CliArgs *a) {
                                cli_get(cmd, a, "--top-p"), cli_get(cmd, a, "--seed")))
         return 1;
     double t0 = ttc_now_ms();
-    /* the ids are read twice: for the shape a spec is compiled for, then against the plan's vocabulary */
+    /* the ids give the shape a spec is compiled for; then their values meet the plan's vocabulary */
     if (ttc_ids_load(ids, "--prompt-ids", TTC_ROLE_INPUT_IDS, ttc_plan_input_bound(NULL, TTC_ROLE_INPUT_IDS), &prompt,
                      &err) != TTC_OK)
         goto done;
     /* a spec is compiled for this prompt, with a KV cache for the tokens asked for */
     CliBounds bounds = {.batch = prompt.shape[0], .seq = prompt.shape[1], .max_seq = prompt.shape[1] + max_new};
     if ((open_rc = cli_open_model(cmd, a, &bounds, &m)) != 0) goto done;
-    ttc_npy_free(&prompt);
-    if (ttc_ids_load(ids, "--prompt-ids", TTC_ROLE_INPUT_IDS, ttc_plan_input_bound(&m.plan, TTC_ROLE_INPUT_IDS),
-                     &prompt, &err) != TTC_OK)
+    if (ttc_ids_check(&prompt, ids, "--prompt-ids", TTC_ROLE_INPUT_IDS,
+                      ttc_plan_input_bound(&m.plan, TTC_ROLE_INPUT_IDS), &err) != TTC_OK)
         goto done;
     if (m.plan.model_type != TTC_MODEL_DECODER) {
         ttc_fail(&err, TTC_E_USER, "%s is an encoder plan; generate needs a decoder", a->pos[0]);

@@ -98,11 +98,11 @@ int cmd_profile(const CliCommand *cmd, const CliArgs *a) {
         cli_int(cmd, a, "--decode-steps", 0, 1 << 20, DEFAULT_DECODE_STEPS, &steps))
         return 1;
     const char *trace = cli_get(cmd, a, "--trace");
-    if (cli_inputs_load(cmd, a, NULL, &r, &err) != TTC_OK) goto done;
+    if (cli_inputs_load(cmd, a, &r, &err) != TTC_OK) goto done;
     /* a spec is compiled for this input, with a KV cache for the decode steps (decoders) */
     CliBounds bounds = {.batch = r.in.batch, .seq = r.in.seq, .max_seq = r.in.seq + steps};
     if ((open_rc = cli_open_model(cmd, a, &bounds, &m)) != 0) goto done;
-    if (cli_inputs_load(cmd, a, &m.plan, &r, &err) != TTC_OK) goto done; /* ids against its vocabulary */
+    if (cli_inputs_check(cmd, a, &m.plan, &r, &err) != TTC_OK) goto done; /* ids against its vocabulary */
     if (decode_steps(&m.plan, cli_get(cmd, a, "--decode-steps") != NULL, r.in.seq, &steps, &err) != TTC_OK) goto done;
     if (cli_load_weights(cmd, a, &m, 0, &err) != TTC_OK) goto done;
     if (ttc_profile_init(&pf, &m.plan, (int)(repeat * (steps > 0 ? steps : 1)), &err) != TTC_OK) goto done;

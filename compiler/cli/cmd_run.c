@@ -136,10 +136,10 @@ int cmd_run(const CliCommand *cmd, const CliArgs *a) {
             return ttc_print_error("give a number in (-1, 1], e.g. 0.999", "--check-pcc: '%s' is not a valid PCC", thr);
     }
     double t0 = ttc_now_ms();
-    if (cli_inputs_load(cmd, a, NULL, &r, &err) != TTC_OK) goto done;
+    if (cli_inputs_load(cmd, a, &r, &err) != TTC_OK) goto done;
     CliBounds bounds = {.batch = r.in.batch, .seq = r.in.seq}; /* a spec is compiled for this input */
     if ((open_rc = cli_open_model(cmd, a, &bounds, &m)) != 0) goto done;
-    if (cli_inputs_load(cmd, a, &m.plan, &r, &err) != TTC_OK) goto done; /* ids against its vocabulary */
+    if (cli_inputs_check(cmd, a, &m.plan, &r, &err) != TTC_OK) goto done; /* ids against its vocabulary */
     if (cli_load_weights(cmd, a, &m, check, &err) != TTC_OK) goto done;
     double t_load = ttc_now_ms() - t0;
     TtcNonfiniteRecord emu_nf;

@@ -499,9 +499,32 @@ static void test_ids_ranges(void) {
     ttc_npy_free(&a);
 }
 
+/* ids read before there is a plan (only the int32 range), checked against it once there is */
+static void test_ids_check_later(void) {
+    int16_t ids[4] = {4, 7, 300, 2};
+    const char *p = npy_v1("later.npy", "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 2), }", ids, sizeof ids);
+    TtcNpyArray a;
+    TtcError err = {0};
+    CU_ASSERT_EQUAL_FATAL(ttc_ids_load(p, "--input-ids", TTC_ROLE_INPUT_IDS, (int64_t)INT32_MAX + 1, &a, &err), TTC_OK);
+    CU_ASSERT_EQUAL(ttc_ids_check(&a, p, "--input-ids", TTC_ROLE_INPUT_IDS, 301, &err), TTC_OK);
+    CU_ASSERT_EQUAL(ttc_ids_check(&a, p, "--input-ids", TTC_ROLE_INPUT_IDS, 300, &err), TTC_E_USER);
+    CU_ASSERT(contains(err.msg, "later.npy': token id 300 at [1, 0] is outside the vocabulary [0, 300)"));
+    ttc_npy_free(&a);
+    TtcError e2 = {0};
+    CU_ASSERT_EQUAL_FATAL(ttc_ids_load("3,-1", "--prompt-ids", TTC_ROLE_INPUT_IDS, (int64_t)INT32_MAX + 1, &a, &e2),
+                          TTC_E_USER); /* negative whatever the bound */
+    TtcError e3 = {0};
+    CU_ASSERT_EQUAL_FATAL(ttc_ids_load("3,9", "--prompt-ids", TTC_ROLE_INPUT_IDS, (int64_t)INT32_MAX + 1, &a, &e3),
+                          TTC_OK);
+    CU_ASSERT_EQUAL(ttc_ids_check(&a, "3,9", "--prompt-ids", TTC_ROLE_INPUT_IDS, 9, &e3), TTC_E_USER);
+    CU_ASSERT(contains(e3.msg, "--prompt-ids: token id 9 at [0, 1] is outside the vocabulary [0, 9)"));
+    ttc_npy_free(&a);
+}
+
 static CU_TestInfo npy_tests[] = {
     {"ids of every integer dtype", test_ids_every_dtype},
     {"id ranges, bool and float ids", test_ids_ranges},
+    {"ids checked against a plan after loading", test_ids_check_later},
     {"int32 vector", test_int32_vector},
     {"int64 matrix, keys in any order", test_int64_matrix},
     {"small ints and bool", test_small_ints_and_bool},
