@@ -48,10 +48,11 @@ int advice_compile(const CompileOptions *o, Compilation *c, int dm_diags[2]) {
     return 0;
 }
 
-void advice_figures_of(Compilation *c, AdviceFigures *f) {
+void advice_figures_of(const CompileOptions *o, Compilation *c, int rc, AdviceFigures *f) {
     memset(f, 0, sizeof *f);
     f->errors = c->diags.n_errors;
-    if (!c->have_hw || !c->have_graph) return;
+    f->max_seq = o->max_seq;
+    if (rc != 0 || !c->have_hw || !c->have_graph) return;
     f->compiled = 1;
     f->l1_bytes = c->hw.device.l1_bytes;
     f->dram_bytes = c->hw.device.dram_bytes;
@@ -75,13 +76,7 @@ void advice_figures_of(Compilation *c, AdviceFigures *f) {
 int advice_measure(const CompileOptions *o, AdviceFigures *f) {
     Compilation c;
     int rc = advice_compile(o, &c, NULL);
-    if (rc == 0) {
-        advice_figures_of(&c, f);
-    } else {
-        memset(f, 0, sizeof *f);
-        f->errors = c.diags.n_errors;
-    }
-    f->max_seq = o->max_seq;
+    advice_figures_of(o, &c, rc, f);
     compile_free(&c);
     return rc;
 }

@@ -44,8 +44,9 @@ typedef struct AdviceFigures {
  * something does not fit). `c` gets the compilation (free with compile_free). 0, or the status.
  * dm_diags (may be NULL) gets the range [first, end) of c->diags the device-memory pass added. */
 int advice_compile(const CompileOptions *o, Compilation *c, int dm_diags[2]);
-/* The figures of a compilation. */
-void advice_figures_of(Compilation *c, AdviceFigures *f);
+/* The figures of compilation c, made by advice_compile(o, c, ...) with result rc (none but the
+ * error count when it failed). */
+void advice_figures_of(const CompileOptions *o, Compilation *c, int rc, AdviceFigures *f);
 /* advice_compile + advice_figures_of, diagnostics dropped. 0 when it compiled. */
 int advice_measure(const CompileOptions *o, AdviceFigures *f);
 /* Recompiles `base` with `ch` applied and measures it into *after. 0 when it compiled. */

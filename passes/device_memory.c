@@ -299,17 +299,6 @@ static int live_l1_by_module(const EntryPlan *P, int s, int with_resident, const
     return n;
 }
 
-/* Appends to buf (a fixed buffer: messages are cut, never overrun). */
-static void cat(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void cat(char *buf, size_t cap, const char *fmt, ...) {
-    size_t n = strlen(buf);
-    if (n + 1 >= cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + n, cap - n, fmt, ap);
-    va_end(ap);
-}
-
 /* Per-core bytes of module `own`'s transient L1 values live at s under `sharding` (-1: as placed). */
 static int64_t own_bytes_sharded(const EntryPlan *P, int s, const char *own, int sharding) {
     const Graph *g = P->g;
@@ -387,8 +376,9 @@ static void l1_problem(const EntryPlan *P, int s, int with_resident, const char 
     char a[32], b[32], c[32], t[32], text[768] = "", hint[1024] = "";
     const IrOp *op = &g->ops[P->first_op - 1 + s];
     dev_bytes_pair_str(need, usable, a, b, sizeof a);
-    cat(text, sizeof text, "L1 needs %s per core, %s has %s usable (at '%s': circular buffers %s, L1 tensors %s)", a,
-        dev->name, b, op->d.path, dev_bytes_str(P->cb[s], c, sizeof c), dev_bytes_str(need - P->cb[s], t, sizeof t));
+    ttc_str_append(text, sizeof text, "L1 needs %s per core, %s has %s usable (at '%s': circular buffers %s, L1 "
+                   "tensors %s)", a, dev->name, b, op->d.path, dev_bytes_str(P->cb[s], c, sizeof c),
+                   dev_bytes_str(need - P->cb[s], t, sizeof t));
     ModBytes *mods = calloc((size_t)g->n_vals + 1, sizeof *mods);
     int n = mods ? live_l1_by_module(P, s, with_resident, own, mods) : 0;
     int64_t left = need;
@@ -398,15 +388,16 @@ static void l1_problem(const EntryPlan *P, int s, int with_resident, const char 
         advice_change_set(&to_dram, "%s.memory=dram", mods[i].module);
         char f[32];
         if (mods[i].own)
-            cat(hint, sizeof hint, "%sset memory: dram for it (--set %s.memory=dram, frees %s)",
+            ttc_str_append(hint, sizeof hint, "%sset memory: dram for it (--set %s.memory=dram, frees %s)",
                 hint[0] ? "; and " : "", mods[i].module, dev_bytes_str(mods[i].bytes, f, sizeof f));
         else
-            cat(hint, sizeof hint, "%sset memory: dram for module '%s' (--set %s.memory=dram, frees %s)",
+            ttc_str_append(hint, sizeof hint, "%sset memory: dram for module '%s' (--set %s.memory=dram, frees %s)",
                 hint[0] ? "; and " : "", mods[i].module, mods[i].module, dev_bytes_str(mods[i].bytes, f, sizeof f));
     }
     if (P->cb[s] > usable) {
-        cat(hint, sizeof hint, "%sits circular buffers alone need %s: use narrower formats (activation_dtype: bf16, "
-            "weight_dtype: bfp8)", hint[0] ? "; " : "", dev_bytes_str(P->cb[s], c, sizeof c));
+        ttc_str_append(hint, sizeof hint, "%sits circular buffers alone need %s: use narrower formats "
+                       "(activation_dtype: bf16, weight_dtype: bfp8)", hint[0] ? "; " : "",
+                       dev_bytes_str(P->cb[s], c, sizeof c));
         advice_change_set(&narrow, "%s.activation_dtype=bf16", own);
         advice_change_set(&narrow, "%s.weight_dtype=bfp8", own);
     }
@@ -423,7 +414,8 @@ static void l1_problem(const EntryPlan *P, int s, int with_resident, const char 
         }
     }
     if (best_mode >= 0 && need - cur + best <= usable) {
-        cat(hint, sizeof hint, ", or shard it over the cores (sharding: %s)", hw_value_name(HW_F_sharding, best_mode));
+        ttc_str_append(hint, sizeof hint, ", or shard it over the cores (sharding: %s)",
+                       hw_value_name(HW_F_sharding, best_mode));
         advice_change_set(&shard, "%s.sharding=%s", own, hw_value_name(HW_F_sharding, best_mode));
         snprintf(shard.note, sizeof shard.note, "its L1 tensors split over the cores");
     }
@@ -505,7 +497,7 @@ static void resident_problems(const EntryPlan *P, DevProblems *ps) {
                 if (by_type[u] > by_type[t]) t = u;
             left = by_type[t] > 0;
             if (!left) break;
-            cat(hint, sizeof hint, "%sset memory: dram for %s (--set %s.memory=dram, frees %s)",
+            ttc_str_append(hint, sizeof hint, "%sset memory: dram for %s (--set %s.memory=dram, frees %s)",
                 hint[0] ? "; and " : "", hw_module_types[t], hw_module_types[t],
                 dev_bytes_str(by_type[t], a, sizeof a));
             advice_change_set(&types, "%s.memory=dram", hw_module_types[t]);
@@ -656,8 +648,9 @@ static void find_dram_problem(const EntryPlan *P, int64_t need, DevProblems *ps)
     if (!hint[0]) snprintf(hint, sizeof hint, "the model needs a system with more DRAM per chip, or its weights split "
                            "over several chips");
     if (dev->chips > 1)
-        cat(hint, sizeof hint, "; these are per-chip figures after tensor parallelism over the %d chips of %s: "
-            "modules set to sharding: replicate hold a whole copy on every chip", dev->chips, dev->name);
+        ttc_str_append(hint, sizeof hint, "; these are per-chip figures after tensor parallelism over the %d chips "
+                       "of %s: modules set to sharding: replicate hold a whole copy on every chip", dev->chips,
+                       dev->name);
     DevProblem *p = dev_problem_add(ps, P->entry, 1, "", text, hint);
     if (kv_first) kv_fixes(P, p, "attention", cache, need, dev->dram_bytes, 0);
     for (int i = 0; p && i < n_weight_fixes; i++) *dev_problem_fix(p) = weight_fixes[i];

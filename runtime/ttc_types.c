@@ -43,6 +43,15 @@ void ttc_hint(TtcError *e, const char *fmt, ...) {
     va_end(ap);
 }
 
+void ttc_str_append(char *buf, size_t cap, const char *fmt, ...) {
+    size_t n = strlen(buf);
+    if (n + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
 void ttc_error_clear(TtcError *e) { memset(e, 0, sizeof *e); }
 
 void ttc_error_print(const TtcError *e) {

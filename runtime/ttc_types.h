@@ -31,6 +31,8 @@ TtcStatus ttc_fail(TtcError *e, TtcStatus st, const char *fmt, ...)
 TtcStatus ttc_failv(TtcError *e, TtcStatus st, const char *fmt, va_list ap);
 /* Adds a hint to an error already recorded. */
 void ttc_hint(TtcError *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends to the string in buf (a fixed buffer of `cap` bytes: messages are cut, never overrun). */
+void ttc_str_append(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ttc_error_clear(TtcError *e);
 /* Prints "error: msg\n  hint: hint\n" to stderr. */
 void ttc_error_print(const TtcError *e);

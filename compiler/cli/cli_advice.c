@@ -116,11 +116,14 @@ static int print_checked_fixes(const CompileOptions *o, const DevProblem *p, con
     return shown;
 }
 
-void cli_print_device_problems(const CompileOptions *o, Compilation *c, const int dm[2], int verbose) {
+void cli_print_device_problems(const CompileOptions *o, Compilation *c, const int dm[2], const AdviceFigures *before,
+                               int verbose) {
     DevProblems ps;
-    AdviceFigures before;
-    /* Measured like every candidate (the whole pipeline), whatever stage `c` stopped at. */
-    advice_measure(o, &before);
+    AdviceFigures measured;
+    if (!before) { /* measured like every candidate (the whole pipeline), whatever stage `c` stopped at */
+        advice_measure(o, &measured);
+        before = &measured;
+    }
     if (dev_memory_problems(&c->graph, &c->hw, 0, &ps) != 0) {
         fprintf(stderr, "error: out of memory while checking the suggestions\n");
         dev_problems_free(&ps);
@@ -131,7 +134,7 @@ void cli_print_device_problems(const CompileOptions *o, Compilation *c, const in
         if (!p->count) continue;
         int error = k < dm[1] ? c->diags.v[k++].severity == DIAG_ERROR : !p->dram;
         fprintf(stderr, "%s: %s (%s): %s\n", error ? "error" : "warning", p->who, p->modes, p->text);
-        print_checked_fixes(o, p, &before, verbose);
+        print_checked_fixes(o, p, before, verbose);
     }
     dev_problems_free(&ps);
 }

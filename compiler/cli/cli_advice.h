@@ -9,6 +9,9 @@
  * fits"), at most ADVICE_MAX_TRIES compiles per problem; with `verbose` also what was dropped.
  * The pass reported the problems, merged, as c->diags.v[dm[0] .. dm[1] - 1] in the same order:
  * each is printed with its diagnostic's severity. */
-void cli_print_device_problems(const CompileOptions *o, Compilation *c, const int dm[2], int verbose);
+/* `before` is what the candidates are measured against: c's figures when c was compiled by
+ * advice_compile(o) (ttc check), or NULL to recompile o that way (c stopped at the misfit). */
+void cli_print_device_problems(const CompileOptions *o, Compilation *c, const int dm[2], const AdviceFigures *before,
+                               int verbose);
 
 #endif

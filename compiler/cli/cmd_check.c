@@ -54,6 +54,8 @@ int cmd_check(const CliCommand *cmd, const CliArgs *a) {
     Compilation c;
     int dm[2] = {-1, -1};
     int rc = advice_compile(&o, &c, dm);
+    AdviceFigures before; /* what each suggestion is measured against: this very compile */
+    advice_figures_of(&o, &c, rc, &before);
     int errors = 0, warnings = 0, internal = 0;
     for (int i = 0; i < c.diags.n; i++) {
         const Diag *dg = &c.diags.v[i];
@@ -64,8 +66,7 @@ int cmd_check(const CliCommand *cmd, const CliArgs *a) {
         if (i >= dm[0] && i < dm[1] && !internal && strcmp(dg->msg, "out of memory") != 0) continue;
         print_problem(&c.diags, dg);
     }
-    if (dm[1] > dm[0] && !internal) cli_print_device_problems(&o, &c, dm, verbose);
-    (void)rc;
+    if (dm[1] > dm[0] && !internal) cli_print_device_problems(&o, &c, dm, &before, verbose);
     const char *model = c.have_spec ? c.spec.name : o.spec;
     const char *device = c.have_hw ? c.hw.device.name : "?";
     if (errors + warnings == 0) {

@@ -55,7 +55,7 @@ static void print_diags(const CompileOptions *o, Compilation *c) {
     for (int i = 0; i < c->diags.n; i++)
         if (i < c->misfit_first || i >= c->misfit_first + c->n_misfits) diag_print_one(&c->diags, &c->diags.v[i], stderr);
     const int dm[2] = {c->misfit_first, c->misfit_first + c->n_misfits};
-    if (c->n_misfits > 0) cli_print_device_problems(o, c, dm, 0);
+    if (c->n_misfits > 0) cli_print_device_problems(o, c, dm, NULL, 0);
 }
 
 int cli_compile_spec(const CompileOptions *o, Compilation *c) {

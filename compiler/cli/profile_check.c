@@ -114,33 +114,28 @@ int profile_check_suggestion(void *user, const TtcPlan *p, int entry, const TtcS
     /* Against the plan as it is: one compiled with --allow-misfit already has errors. */
     if (after.errors > pc->base.errors && advice_l1_fits(&after) == advice_l1_fits(&pc->base) &&
         advice_dram_fits(&after) == advice_dram_fits(&pc->base)) {
-        size_t len = strlen(effect);
-        snprintf(effect + len, n > len ? n - len : 0, ", but the compile reports errors with it (ttc check)");
+        ttc_str_append(effect, n, ", but the compile reports errors with it (ttc check)");
         return 0;
     }
     if (advice_l1_fits(&pc->base) && !advice_l1_fits(&after)) {
-        size_t len = strlen(effect);
-        snprintf(effect + len, n > len ? n - len : 0, ", but L1 no longer fits (ttc check)");
+        ttc_str_append(effect, n, ", but L1 no longer fits (ttc check)");
         return 0;
     }
     if (advice_dram_fits(&pc->base) && !advice_dram_fits(&after)) {
-        size_t len = strlen(effect);
-        snprintf(effect + len, n > len ? n - len : 0, ", but DRAM no longer fits (ttc check)");
+        ttc_str_append(effect, n, ", but DRAM no longer fits (ttc check)");
         return 0;
     }
     if (now < 0 || now >= before) {
-        size_t len = strlen(effect);
-        snprintf(effect + len, n > len ? n - len : 0, ": no faster");
+        ttc_str_append(effect, n, ": no faster");
         return 0;
     }
     /* The other modes, when the change slows them down. */
     for (int e = 0; e < pc->base.n_entries; e++) {
         double other = advice_entry_ms(&after, pc->base.entry[e]);
         if (e == entry || other <= pc->base.ms[e]) continue;
-        size_t len = strlen(effect);
         char more[96];
         advice_time_effect(&pc->base, &after, e, more, sizeof more);
-        snprintf(effect + len, n > len ? n - len : 0, " (%s)", more);
+        ttc_str_append(effect, n, " (%s)", more);
     }
     return 1;
 }
