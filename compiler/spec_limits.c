@@ -17,14 +17,8 @@ const char *spec_limit_hint(SpecLimitId id) {
     return buf;
 }
 
-int64_t spec_mul_sat(int64_t a, int64_t b) {
-    if (a <= 0 || b <= 0) return 0;
-    return a > INT64_MAX / b ? INT64_MAX : a * b;
-}
-
-static int64_t mul3(int64_t a, int64_t b, int64_t c) { return spec_mul_sat(spec_mul_sat(a, b), c); }
-static int64_t mul4(int64_t a, int64_t b, int64_t c, int64_t d) { return spec_mul_sat(mul3(a, b, c), d); }
-static int64_t add_sat(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+static int64_t mul3(int64_t a, int64_t b, int64_t c) { return ttc_mul_sat(ttc_mul_sat(a, b), c); }
+static int64_t mul4(int64_t a, int64_t b, int64_t c, int64_t d) { return ttc_mul_sat(mul3(a, b, c), d); }
 
 /* The largest value seen for one row, and where it came from, for the message. */
 typedef struct SizeMax {
@@ -40,40 +34,40 @@ static void size_max(SizeMax *m, int64_t v, const SpecLayer *L, const char *what
 /* Weights, the largest tensor and the largest op of one layer (shapes as lower.c builds them). */
 static void layer_sizes(const Spec *s, const SpecLayer *L, int64_t b, int64_t seq, int64_t ctx, int64_t *params,
                         SizeMax *tensor, SizeMax *work) {
-    int64_t h = L->hidden_dim, rows = spec_mul_sat(b, seq);
+    int64_t h = L->hidden_dim, rows = ttc_mul_sat(b, seq);
     switch (L->type) {
     case SPEC_LAYER_EMBEDDING: {
-        int64_t table = spec_mul_sat(s->vocab_size, h);
-        int64_t pos = L->position == SPEC_POS_LEARNED ? spec_mul_sat(s->max_sequence_length, h) : 0;
-        *params = add_sat(add_sat(table, pos), spec_mul_sat(L->token_types, h));
+        int64_t table = ttc_mul_sat(s->vocab_size, h);
+        int64_t pos = L->position == SPEC_POS_LEARNED ? ttc_mul_sat(s->max_sequence_length, h) : 0;
+        *params = ttc_add_sat(ttc_add_sat(table, pos), ttc_mul_sat(L->token_types, h));
         size_max(tensor, table, L, "the embedding table [vocab_size, hidden_dim]");
         size_max(tensor, pos, L, "the position table [max_sequence_length, hidden_dim]");
-        size_max(tensor, spec_mul_sat(rows, h), L, "the embeddings [batch, seq, hidden_dim]");
+        size_max(tensor, ttc_mul_sat(rows, h), L, "the embeddings [batch, seq, hidden_dim]");
         break;
     }
     case SPEC_LAYER_TRANSFORMER: {
-        int64_t q = spec_mul_sat(L->num_heads, L->head_dim), kv = spec_mul_sat(L->num_kv_heads, L->head_dim);
+        int64_t q = ttc_mul_sat(L->num_heads, L->head_dim), kv = ttc_mul_sat(L->num_kv_heads, L->head_dim);
         int64_t ffn_mats = L->ffn_type == SPEC_FFN_GATED ? 3 : 2;
-        *params = add_sat(spec_mul_sat(h, add_sat(spec_mul_sat(2, q), spec_mul_sat(2, kv))),
+        *params = ttc_add_sat(ttc_mul_sat(h, ttc_add_sat(ttc_mul_sat(2, q), ttc_mul_sat(2, kv))),
                           mul3(ffn_mats, h, L->ffn_dim));
         /* Encoders attend over the prompt; decoders over the KV cache of ctx tokens. */
         int64_t keys = s->type == SPEC_DECODER ? ctx : seq;
         size_max(tensor, mul4(b, L->num_heads, seq, keys), L, "the attention scores [batch, heads, seq, context]");
-        size_max(tensor, spec_mul_sat(rows, L->ffn_dim), L, "the FFN activations [batch, seq, ffn_dim]");
-        size_max(tensor, spec_mul_sat(rows, q), L, "the queries [batch, seq, heads x head_dim]");
+        size_max(tensor, ttc_mul_sat(rows, L->ffn_dim), L, "the FFN activations [batch, seq, ffn_dim]");
+        size_max(tensor, ttc_mul_sat(rows, q), L, "the queries [batch, seq, heads x head_dim]");
         if (s->type == SPEC_DECODER) size_max(tensor, mul3(b, ctx, kv), L, "the KV cache [batch, context, kv_heads x head_dim]");
         size_max(work, mul3(rows, h, L->ffn_dim), L, "the FFN projections");
         size_max(work, mul3(rows, h, q), L, "the query projection");
-        size_max(work, mul4(b, L->num_heads, seq, spec_mul_sat(keys, L->head_dim)), L, "attention");
+        size_max(work, mul4(b, L->num_heads, seq, ttc_mul_sat(keys, L->head_dim)), L, "attention");
         break;
     }
     case SPEC_LAYER_LINEAR:
-        *params = L->tied_to ? 0 : spec_mul_sat(L->input_dim, L->output_dim);
-        size_max(tensor, spec_mul_sat(rows, L->output_dim), L, "the output [batch, seq, output_dim]");
+        *params = L->tied_to ? 0 : ttc_mul_sat(L->input_dim, L->output_dim);
+        size_max(tensor, ttc_mul_sat(rows, L->output_dim), L, "the output [batch, seq, output_dim]");
         size_max(work, mul3(rows, L->input_dim, L->output_dim), L, "the projection");
         break;
-    case SPEC_LAYER_POOLER: *params = spec_mul_sat(h, h); break;
-    default: *params = spec_mul_sat(2, h); break;
+    case SPEC_LAYER_POOLER: *params = ttc_mul_sat(h, h); break;
+    default: *params = ttc_mul_sat(2, h); break;
     }
 }
 
@@ -91,7 +85,7 @@ int spec_check_sizes(const Spec *s, int64_t batch, int64_t seq, int64_t ctx, Dia
     for (int i = 0; i < s->n_layers; i++) {
         int64_t p = 0;
         layer_sizes(s, &s->layers[i], batch, seq, ctx, &p, &tensor, &work);
-        params = add_sat(params, p);
+        params = ttc_add_sat(params, p);
     }
     DiagLoc file = {diag_file(d, s->file), 0, 0};
     int bad = 0;

@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "spec.h"
+#include "ttc_types.h" /* ttc_mul_sat, ttc_add_sat */
 
 /* X(ID, key, max, why): `why` ends "...; is it a typo?" in the hint of a value past `max`. */
 #define SPEC_LIMITS(X)                                                                                              \
@@ -52,10 +53,6 @@ static inline int64_t spec_limit_max(SpecLimitId id) { return spec_limits[id].ma
 /* "ttc accepts hidden_dim up to 131072: the widest public model ...; is it a typo?" for the hint
  * of a value past its row. Returns a static buffer. */
 const char *spec_limit_hint(SpecLimitId id);
-
-/* a * b, or INT64_MAX when that overflows (every factor >= 0): a product that saturates is
- * refused by the row it is checked against, whatever its exact value. */
-int64_t spec_mul_sat(int64_t a, int64_t b);
 
 /* The products of a loaded spec at the compile bounds (batch, seq tokens per prompt, ctx tokens
  * of context): parameters, the largest tensor, the largest op's multiply-adds, each against its

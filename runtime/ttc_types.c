@@ -43,6 +43,13 @@ void ttc_hint(TtcError *e, const char *fmt, ...) {
     va_end(ap);
 }
 
+int64_t ttc_mul_sat(int64_t a, int64_t b) {
+    if (a <= 0 || b <= 0) return 0;
+    return a > INT64_MAX / b ? INT64_MAX : a * b;
+}
+
+int64_t ttc_add_sat(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+
 void ttc_str_append(char *buf, size_t cap, const char *fmt, ...) {
     size_t n = strlen(buf);
     if (n + 1 >= cap) return;

@@ -31,6 +31,11 @@ TtcStatus ttc_fail(TtcError *e, TtcStatus st, const char *fmt, ...)
 TtcStatus ttc_failv(TtcError *e, TtcStatus st, const char *fmt, va_list ap);
 /* Adds a hint to an error already recorded. */
 void ttc_hint(TtcError *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sizes that saturate: a * b and a + b of counts (>= 0; a factor <= 0 gives 0), INT64_MAX when
+ * the exact value would overflow, so that a sum or product of untrusted sizes can be compared with
+ * a limit whatever its exact value. */
+int64_t ttc_mul_sat(int64_t a, int64_t b);
+int64_t ttc_add_sat(int64_t a, int64_t b);
 /* Appends to the string in buf (a fixed buffer of `cap` bytes: messages are cut, never overrun). */
 void ttc_str_append(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ttc_error_clear(TtcError *e);

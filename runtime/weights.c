@@ -208,9 +208,6 @@ static TtcStatus build_weight(Source *src, const TtcTensorDesc *d, float *dst, T
     return TTC_OK;
 }
 
-static int64_t add_sat(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
-static int64_t mul_sat(int64_t a, int64_t b) { return b > 0 && a > INT64_MAX / b ? INT64_MAX : a * b; }
-
 /* A lower bound of the host memory a loaded model holds once a session runs: each weight in its
  * held form (a LINEAR weight in bf16 or a bfp format as bf16 pairs, 2 bytes an element; every
  * other weight fp32), its fp32 copy for --check, the fp32 values of the largest weight while it
@@ -222,12 +219,12 @@ static int64_t host_bytes_needed(const TtcModel *m, int keep_fp32, const unsigne
     for (int t = 0; t < p->n_tensors; t++) {
         const TtcTensorDesc *d = &p->tensors[t];
         int64_t n = ttc_shape_max_elems(&d->shape), held = is_linear[t] && d->dtype != TTC_F32 ? 2 : 4;
-        if (d->kind == TTC_TENSOR_STATE) total = add_sat(total, mul_sat(n, 4));
+        if (d->kind == TTC_TENSOR_STATE) total = ttc_add_sat(total, ttc_mul_sat(n, 4));
         if (d->kind != TTC_TENSOR_WEIGHT) continue;
-        total = add_sat(total, mul_sat(n, keep_fp32 ? held + 4 : held));
+        total = ttc_add_sat(total, ttc_mul_sat(n, keep_fp32 ? held + 4 : held));
         if (n > largest) largest = n;
     }
-    return add_sat(total, mul_sat(largest, 4));
+    return ttc_add_sat(total, ttc_mul_sat(largest, 4));
 }
 
 /* Before the first weight is allocated: a model the host cannot hold fails here, with the

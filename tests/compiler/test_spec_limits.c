@@ -59,8 +59,8 @@ static void test_table(void) {
     CU_ASSERT(spec_limit_max(SPEC_LIMIT_VOCAB) >= 262144 * 4);
     CU_ASSERT(spec_limit_max(SPEC_LIMIT_REPEAT) >= 128 * 4);
     CU_ASSERT(spec_limit_max(SPEC_LIMIT_SEQ) >= 10000000);
-    CU_ASSERT_EQUAL(spec_mul_sat(INT64_MAX / 2, 3), INT64_MAX);
-    CU_ASSERT_EQUAL(spec_mul_sat((int64_t)1 << 31, (int64_t)1 << 31), (int64_t)1 << 62);
+    CU_ASSERT_EQUAL(ttc_mul_sat(INT64_MAX / 2, 3), INT64_MAX);
+    CU_ASSERT_EQUAL(ttc_mul_sat((int64_t)1 << 31, (int64_t)1 << 31), (int64_t)1 << 62);
     CU_ASSERT(strstr(spec_limit_hint(SPEC_LIMIT_VOCAB), "ttc accepts vocab_size up to 4194304") != NULL);
 }
 
