@@ -67,7 +67,7 @@ static TtcStatus next_tokens(TtcSession *s, TtcSampler *smp, int32_t *next, int6
     int64_t B = t.dims[0], S = t.dims[1], V = t.dims[2];
     for (int64_t b = 0; b < B; b++) {
         const float *row = logits + (b * S + S - 1) * V;
-        int64_t bad = ttc_logits_first_nonfinite(row, V);
+        int64_t bad = ttc_first_nonfinite(row, V);
         if (bad >= 0) return nonfinite_logits(row, b, bad, step, err);
         next[b] = ttc_sample(smp, row, V);
         if (next[b] < 0) return ttc_fail(err, TTC_E_INTERNAL, "out of memory while sampling");

@@ -7,13 +7,8 @@
 #include <string.h>
 
 #include "matmul_emul.h"
+#include "sampler.h"
 #include "weight_prep.h"
-
-static int64_t first_nonfinite_dense(const float *x, int64_t n) {
-    for (int64_t i = 0; i < n; i++)
-        if (!isfinite(x[i])) return i;
-    return -1;
-}
 
 /* A cache view steps stride0 between dim-0 entries; a per-chip stack of caches [chips, B, T, F]
  * steps stride0 / B between the B entries inside one chip (as the attention kernel reads it). */
@@ -21,12 +16,12 @@ int64_t ttc_tensor_first_nonfinite(const RtTensor *t) {
     const float *x = t->data;
     if (!x) return -1;
     int64_t n = rt_tensor_elems(t);
-    if (!t->stride0 || t->rank < 2) return first_nonfinite_dense(x, n);
+    if (!t->stride0 || t->rank < 2) return ttc_first_nonfinite(x, n);
     int64_t outer = t->dims[0], inner = t->rank == 4 && t->dims[1] ? t->dims[1] : 1;
     int64_t block = outer && inner ? n / outer / inner : 0, step = t->stride0 / inner;
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
-            int64_t at = first_nonfinite_dense(x + o * t->stride0 + i * step, block);
+            int64_t at = ttc_first_nonfinite(x + o * t->stride0 + i * step, block);
             if (at >= 0) return (o * inner + i) * block + at;
         }
     return -1;
@@ -91,22 +86,21 @@ static float value_at(TtcSession *s, int t, const RtTensor *v, int64_t at) {
     return rt_matmul_weight_value(w, w->part[RT_WPART_AFULL] ? RT_WPART_AFULL : RT_WPART_A0, at / w->k, at % w->k);
 }
 
-/* A fused weight is named "q.weight:R|k.weight:R|v.weight:R", its parts stacked along dim 0
- * (passes/fuse.c). The part holding row idx[0] is what the checkpoint calls it: its name goes to
- * buf, and idx[0] becomes the row within it. 0 when the name is not of that form. */
+/* A fused weight (ttc_weight_name_parts) is its parts stacked along dim 0. The part holding row
+ * *row is what the checkpoint calls it: its name goes to buf, and *row becomes the row within
+ * it. 0 when the name is not a fused one. */
 static int fused_part(const char *name, int64_t *row, char *buf, size_t n) {
-    if (!strchr(name, '|')) return 0;
-    for (const char *p = name; *p;) {
-        const char *bar = strchr(p, '|'), *colon = strchr(p, ':');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (!colon || (bar && colon > bar)) return 0;
-        int64_t rows = strtoll(colon + 1, NULL, 10);
-        if (*row < rows) {
-            snprintf(buf, n, "%.*s", (int)(colon - p), p);
+    char parts[TTC_WEIGHT_MAX_PARTS][TTC_NAME_MAX];
+    int64_t rows[TTC_WEIGHT_MAX_PARTS];
+    int n_parts = ttc_weight_name_parts(name, parts, rows, TTC_WEIGHT_MAX_PARTS);
+    if (n_parts < 2 || n_parts > TTC_WEIGHT_MAX_PARTS) return 0;
+    for (int k = 0; k < n_parts; k++) {
+        if (rows[k] <= 0) return 0;
+        if (*row < rows[k]) {
+            snprintf(buf, n, "%s", parts[k]);
             return 1;
         }
-        *row -= rows;
-        p += len + (bar != NULL);
+        *row -= rows[k];
     }
     return 0;
 }

@@ -97,6 +97,12 @@ typedef struct TtcPlan {
 } TtcPlan;
 
 void ttc_plan_free(TtcPlan *p); /* frees arrays; safe on a zeroed plan */
+/* A fused weight's name "q.weight:ROWS|k.weight:ROWS|v.weight:ROWS" (passes/fuse.c): its parts,
+ * stacked along dim 0, each the checkpoint's own tensor with its rows; a plain name is one part
+ * with rows 0. Fills at most `max` parts and returns how many the name has (more than `max`: the
+ * name is not one ttc writes). */
+#define TTC_WEIGHT_MAX_PARTS 4
+int ttc_weight_name_parts(const char *name, char parts[][TTC_NAME_MAX], int64_t *rows, int max);
 #define TTC_PLAN_SOURCE_MAX_ITEMS 256  /* SRCE items */
 #define TTC_PLAN_SOURCE_MAX_BYTES 4096 /* per item */
 /* Appends one "key=value" SRCE item (copied). 0, or -1 when out of memory or beyond the limits. */

@@ -36,7 +36,7 @@ static int32_t argmax(const float *x, int64_t n) {
     return (int32_t)best;
 }
 
-int64_t ttc_logits_first_nonfinite(const float *x, int64_t n) {
+int64_t ttc_first_nonfinite(const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(x[i])) return i;
     return -1;

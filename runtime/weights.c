@@ -134,21 +134,20 @@ static TtcStatus fill_random(Source *src, const char *name, TtcWeightInit init, 
     return TTC_OK;
 }
 
-/* Splits a weight name "a:ROWS|b:ROWS|c:ROWS" (or just "a") into parts; returns the count. */
-static int split_parts(const char *name, char parts[][TTC_NAME_MAX], int64_t *rows, int max) {
+int ttc_weight_name_parts(const char *name, char parts[][TTC_NAME_MAX], int64_t *rows, int max) {
     int n = 0;
-    const char *p = name;
-    while (*p && n < max) {
+    for (const char *p = name; *p; n++) {
         const char *bar = strchr(p, '|');
         size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        snprintf(parts[n], TTC_NAME_MAX, "%.*s", (int)len, p);
-        char *colon = strchr(parts[n], ':');
-        rows[n] = 0;
-        if (colon) {
-            rows[n] = strtoll(colon + 1, NULL, 10);
-            *colon = 0;
+        if (n < max) {
+            snprintf(parts[n], TTC_NAME_MAX, "%.*s", (int)len, p);
+            char *colon = strchr(parts[n], ':');
+            rows[n] = 0;
+            if (colon) {
+                rows[n] = strtoll(colon + 1, NULL, 10);
+                *colon = 0;
+            }
         }
-        n++;
         p = bar ? bar + 1 : p + len;
     }
     return n;
@@ -166,10 +165,13 @@ static TtcStatus damaged(TtcError *err, TtcStatus st) {
  *  - stacked per chip [chips, slice]: the full tensor, split into shard_parts along shard_dim,
  *    chip c getting part c * shard_parts / chips. */
 static TtcStatus build_weight(Source *src, const TtcTensorDesc *d, float *dst, TtcError *err) {
-    char parts[4][TTC_NAME_MAX];
-    int64_t rows[4], dims[TTC_MAX_RANK];
-    int n_parts = split_parts(d->name, parts, rows, 4), rank = d->shape.rank;
+    char parts[TTC_WEIGHT_MAX_PARTS][TTC_NAME_MAX];
+    int64_t rows[TTC_WEIGHT_MAX_PARTS], dims[TTC_MAX_RANK];
+    int n_parts = ttc_weight_name_parts(d->name, parts, rows, TTC_WEIGHT_MAX_PARTS), rank = d->shape.rank;
     for (int i = 0; i < rank; i++) dims[i] = d->shape.d[i].size;
+    if (n_parts > TTC_WEIGHT_MAX_PARTS)
+        return damaged(err, ttc_fail(err, TTC_E_USER, "weight '%s': %d fused parts, at most %d", d->name, n_parts,
+                                     TTC_WEIGHT_MAX_PARTS));
     if (d->shard_chips > 0) {
         if (n_parts != 1) return damaged(err, ttc_fail(err, TTC_E_USER, "weight '%s': a fused weight cannot also be split per chip", d->name));
         int64_t chips = d->shard_chips, nparts = d->shard_parts, r = dims[1], c = rank > 2 ? dims[2] : 1;

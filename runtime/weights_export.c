@@ -8,32 +8,29 @@
 #include "safetensors.h"
 #include "ttc_runtime.h"
 
-/* Appends the parts of weight t: a fused weight "q:R|k:R|v:R" (passes/fuse.c) is its parts
- * stacked along dim 0, each written under its own name with its R rows; any other is itself. */
+/* Appends the parts of weight t: a fused weight (ttc_weight_name_parts) is its parts stacked
+ * along dim 0, each written under its own name with its rows; any other is itself. */
 static TtcStatus add_parts(const TtcModel *m, int t, TtcStTensorOut *out, char **names, int *n, TtcWeightEdit edit,
                            void *user, TtcError *err) {
     const TtcTensorDesc *d = &m->plan.tensors[t];
-    float *w = m->ref_weights[t];
-    int64_t rows_all = d->shape.d[0].size, row = rows_all ? ttc_shape_max_elems(&d->shape) / rows_all : 0;
-    for (const char *p = d->name; *p;) {
-        const char *bar = strchr(p, '|'), *colon = strchr(p, ':');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        int has_rows = colon && (!bar || colon < bar);
-        int64_t rows = has_rows ? strtoll(colon + 1, NULL, 10) : rows_all;
-        size_t name_len = has_rows ? (size_t)(colon - p) : len;
-        if (rows < 0 || rows > rows_all || rows * row > ttc_shape_max_elems(&d->shape) - (int64_t)(w - m->ref_weights[t]))
+    char parts[TTC_WEIGHT_MAX_PARTS][TTC_NAME_MAX];
+    int64_t rows[TTC_WEIGHT_MAX_PARTS];
+    int n_parts = ttc_weight_name_parts(d->name, parts, rows, TTC_WEIGHT_MAX_PARTS);
+    if (n_parts < 1 || n_parts > TTC_WEIGHT_MAX_PARTS)
+        return ttc_fail(err, TTC_E_INTERNAL, "weight '%s': %d fused parts", d->name, n_parts);
+    int64_t rows_all = d->shape.d[0].size, row = rows_all ? ttc_shape_max_elems(&d->shape) / rows_all : 0, done = 0;
+    if (n_parts == 1) rows[0] = rows_all;
+    for (int k = 0; k < n_parts; k++) {
+        if (rows[k] < 0 || rows[k] > rows_all - done)
             return ttc_fail(err, TTC_E_INTERNAL, "weight '%s': its parts have more rows than the tensor", d->name);
-        char *part = names[*n] = malloc(name_len + 1);
-        if (!part) return ttc_fail(err, TTC_E_INTERNAL, "out of memory");
-        memcpy(part, p, name_len);
-        part[name_len] = 0;
-        if (edit) edit(part, w, rows * row, user);
-        out[*n] = (TtcStTensorOut){.name = part, .data = w, .rank = d->shape.rank};
+        if (!(names[*n] = strdup(parts[k]))) return ttc_fail(err, TTC_E_INTERNAL, "out of memory");
+        float *w = m->ref_weights[t] + done * row;
+        if (edit) edit(names[*n], w, rows[k] * row, user);
+        out[*n] = (TtcStTensorOut){.name = names[*n], .data = w, .rank = d->shape.rank};
         for (int i = 0; i < d->shape.rank; i++) out[*n].shape[i] = d->shape.d[i].size;
-        out[*n].shape[0] = rows;
+        out[*n].shape[0] = rows[k];
         (*n)++;
-        w += rows * row;
-        p += len + (bar != NULL);
+        done += rows[k];
     }
     return TTC_OK;
 }
@@ -49,8 +46,7 @@ TtcStatus ttc_model_write_weights(const TtcModel *m, const char *path, TtcWeight
         if (d->shard_chips > 0)
             return ttc_fail(err, TTC_E_INTERNAL, "weight '%s' is stacked per chip: write the weights of the "
                             "single-chip plan of the spec", d->name);
-        cap += 1;
-        for (const char *p = d->name; (p = strchr(p, '|')); p++) cap++;
+        cap += TTC_WEIGHT_MAX_PARTS;
     }
     TtcStTensorOut *out = calloc((size_t)cap + 1, sizeof *out);
     char **names = calloc((size_t)cap + 1, sizeof *names);

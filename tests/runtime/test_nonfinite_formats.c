@@ -180,13 +180,13 @@ static void test_matmul_emul(void) {
 
 static void test_logits_check(void) {
     float l[5] = {0.5f, 2.0f, -1.0f, 3.0f, 0.0f};
-    CU_ASSERT_EQUAL(ttc_logits_first_nonfinite(l, 5), -1);
+    CU_ASSERT_EQUAL(ttc_first_nonfinite(l, 5), -1);
     l[3] = NAN;
-    CU_ASSERT_EQUAL(ttc_logits_first_nonfinite(l, 5), 3);
+    CU_ASSERT_EQUAL(ttc_first_nonfinite(l, 5), 3);
     l[1] = INFINITY;
-    CU_ASSERT_EQUAL(ttc_logits_first_nonfinite(l, 5), 1);
+    CU_ASSERT_EQUAL(ttc_first_nonfinite(l, 5), 1);
     l[0] = -INFINITY;
-    CU_ASSERT_EQUAL(ttc_logits_first_nonfinite(l, 5), 0);
+    CU_ASSERT_EQUAL(ttc_first_nonfinite(l, 5), 0);
 }
 
 static CU_TestInfo tests[] = {
