@@ -242,14 +242,6 @@ static TtcStatus run_on_chip(TtcSession *s, const RtKernel *kernels, const RtOpA
         ep.in[0] = a.out;
         rc = kernels[act](&ep);
     }
-    /* The validator guarantees memory safety, not that each op's operand shapes are what its kind
-     * computes; the kernels' argument checks catch those. In a plan ttc compiled that is a bug in
-     * ttc (status 2); in a plan read from a file it is the file's (status 1). */
-    if (rc == TTC_E_INTERNAL && p->from_file && a.err->status == TTC_E_INTERNAL) {
-        a.err->status = rc = TTC_E_USER;
-        snprintf(a.err->hint, sizeof a.err->hint, "the plan's operand shapes contradict what the op computes: the "
-                 "file is damaged or was not written by this ttc; recompile it with ttc compile");
-    }
     return rc;
 }
 
@@ -266,6 +258,7 @@ static TtcStatus run_entry(TtcSession *s, int e, TtcError *err) {
         a.op = op;
         a.err = err;
         a.bind = &s->bind;
+        a.plan_from_file = p->from_file;
         a.n_in = op->n_in;
         for (int i = 0; i < op->n_in; i++) ttc_session_tensor(s, op->in[i], &a.in[i]);
         ttc_session_tensor(s, op->out, &a.out);

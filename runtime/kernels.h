@@ -39,6 +39,9 @@ typedef struct RtOpArgs {
     const void *prep[TTC_MAX_OP_INPUTS];
     TtcError *err;       /* kernels report bad input (e.g. token id out of range) here */
     const TtcBindings *bind; /* actual symbol sizes: SEQ new tokens, CTX past + new */
+    /* The plan was read from a file (TtcPlan.from_file): its validator guarantees memory safety,
+     * not each op's operand shapes, so a broken contract is the file's fault (rt_op_fail). */
+    int plan_from_file;
 } RtOpArgs;
 
 typedef TtcStatus (*RtKernel)(const RtOpArgs *a);

@@ -14,10 +14,21 @@ TtcStatus rt_op_fail(const RtOpArgs *a, TtcStatus st, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (st == TTC_E_INTERNAL && a->plan_from_file) st = TTC_E_USER;
     ttc_fail(a->err, st, "op '%s' (%s): %s", a->op->path, ttc_op_name((TtcOpKind)a->op->kind), msg);
     if (st == TTC_E_INTERNAL)
         ttc_hint(a->err, "this is a bug in ttc: the executor's dims break the op's contract in runtime/ops.def");
+    else if (a->plan_from_file)
+        ttc_hint(a->err, "the plan's operand shapes contradict what the op computes: the file is damaged or was not "
+                 "written by this ttc; recompile it with ttc compile");
     return st;
+}
+
+TtcStatus rt_op_oom(const RtOpArgs *a, const char *what) {
+    ttc_fail(a->err, TTC_E_INTERNAL, "op '%s' (%s): out of memory for %s", a->op->path,
+             ttc_op_name((TtcOpKind)a->op->kind), what);
+    ttc_hint(a->err, "the host has no memory left for this op's scratch buffers: run a smaller batch or sequence");
+    return TTC_E_INTERNAL;
 }
 
 static const char *dims_str(const RtTensor *t, char *buf, size_t n) {

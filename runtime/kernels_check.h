@@ -10,8 +10,12 @@
 
 #include "kernels.h"
 
-/* Records a failure of status `st` prefixed with the op's path and name; returns `st`. */
+/* Records a failure of status `st` prefixed with the op's path and name; returns the status. An
+ * internal one is an argument that breaks the op's contract (ops.def): a bug in ttc for a plan it
+ * compiled, the file's fault (a user error) for a plan read from a file. */
 TtcStatus rt_op_fail(const RtOpArgs *a, TtcStatus st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A kernel's scratch memory could not be allocated (`what`: "the attention blocks"): internal. */
+TtcStatus rt_op_oom(const RtOpArgs *a, const char *what);
 
 /* EMBEDDING: ids[B,S], table[V,H] -> [B,S,H]. POS_EMBEDDING: table[P,H] -> [B,S,H] (v = P).
  * FIRST_TOKEN: x[B,S,H] -> [B,H] (v unused). */

@@ -93,7 +93,7 @@ TtcStatus fast_ROPE(const RtOpArgs *a) {
     int64_t past = a->bind->v[TTC_SYM_CTX] - a->bind->v[TTC_SYM_SEQ];
     if (rt_rope_rotate(at, at->heads, a->in[0].data, a->out.data, B * S, S, (int64_t)at->heads * at->head_dim, 0,
                        past) != TTC_OK)
-        return rt_op_fail(a, TTC_E_INTERNAL, "out of memory for the rotation table");
+        return rt_op_oom(a, "the rotation table");
     return TTC_OK;
 }
 
@@ -131,7 +131,7 @@ TtcStatus ref_ROPE(const RtOpArgs *a) {
         return rt_op_fail(a, TTC_E_INTERNAL, "head_dim %d too large for the reference rope", at->head_dim);
     if (rt_rope_rotate_ref(at, at->heads, a->in[0].data, a->out.data, B * S, S, (int64_t)at->heads * at->head_dim, 0,
                            past) != TTC_OK)
-        return rt_op_fail(a, TTC_E_INTERNAL, "out of memory for the reference rope");
+        return rt_op_oom(a, "the reference rope");
     return TTC_OK;
 }
 

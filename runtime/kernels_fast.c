@@ -137,7 +137,7 @@ static TtcStatus emulated_linear(const RtOpArgs *a, const RtLinearOp *d) {
                          .fp32_acc = a->op->cfg.fp32_acc,
                          .dest_round = rt_matmul_dest_rounding()};
     if (rt_matmul_emul(a->in[0].data, d->m, w, d->has_bias ? a->in[2].data : NULL, &mode, a->out.data) != TTC_OK)
-        return rt_op_fail(a, TTC_E_INTERNAL, "out of memory for the emulated matmul's operands");
+        return rt_op_oom(a, "the emulated matmul's operands");
     return TTC_OK;
 }
 

@@ -313,7 +313,7 @@ TtcStatus fast_ATTENTION(const RtOpArgs *a) {
     w.mean = malloc((size_t)(2 * d.d) * sizeof *w.mean); /* the mean row, then poison_skipped_keys's */
     w.saw = malloc(RT_ATTN_BLOCK_Q * sizeof *w.saw);
     if (!w.sc || !w.acc || !w.m || !w.l || !w.mean || !w.saw) {
-        st = rt_op_fail(a, TTC_E_INTERNAL, "out of memory for the attention blocks");
+        st = rt_op_oom(a, "the attention blocks");
         goto done;
     }
     const float *q = a->in[0].data, *k = a->in[1].data, *v = a->in[2].data;
@@ -352,7 +352,7 @@ TtcStatus ref_ATTENTION(const RtOpArgs *a) {
     if (st) return st;
     const TtcAttrs *at = &a->op->attrs;
     double *p = malloc((size_t)(d.t > 0 ? d.t : 1) * sizeof *p);
-    if (!p) return rt_op_fail(a, TTC_E_INTERNAL, "out of memory for a row of scores");
+    if (!p) return rt_op_oom(a, "a row of scores");
     const float *q = a->in[0].data, *k = a->in[1].data, *v = a->in[2].data;
     const int32_t *mask = at->has_mask ? a->in[3].data : NULL;
     float *out = a->out.data;
@@ -521,7 +521,7 @@ TtcStatus fast_EPILOGUE(const RtOpArgs *a) {
         if (seq == 0) break;
         if (rt_rope_rotate(at, at->heads, x, x, rows, seq, w, at->q_col, past) != TTC_OK ||
             rt_rope_rotate(at, at->kv_heads, x, x, rows, seq, w, at->k_col, past) != TTC_OK)
-            return rt_op_fail(a, TTC_E_INTERNAL, "out of memory for the rotation table");
+            return rt_op_oom(a, "the rotation table");
         break;
     }
     default: break;

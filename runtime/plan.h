@@ -91,8 +91,8 @@ typedef struct TtcPlan {
     int32_t n_misfits;
     char misfit[1024];
     /* Set by ttc_plan_parse (not stored): the plan came from bytes ttc did not just compile, so
-     * operand shapes its validator does not check (per op kind: runtime/kernels_check.c) are the
-     * file's fault when a kernel refuses them, not ttc's. */
+     * operand shapes its validator does not check (the kernels' argument checks do: rt_op_fail)
+     * are the file's fault when a kernel refuses them, not ttc's. */
     int from_file;
 } TtcPlan;
 
