@@ -455,15 +455,15 @@ int hw_config_set(HwConfig *c, const char *assignment, Diags *d) {
             mode = HW_MODE_DECODE, pattern = m[6] ? m + 7 : m + 6;
     }
     int match = !*pattern || strcmp(pattern, "defaults") == 0 ? HW_MATCH_DEFAULTS : hw_classify(pattern);
-    int v = 0;
+    int v = 0, unsupported;
     if (match == HW_MATCH_PATH && !hw_path_ok(pattern)) {
         Diag *dg = diag_error(d, none, "--set '%s': '%s' is not a module type, glob or path", assignment, pattern);
         diag_hint(dg, "paths are layer ids and module names joined by '.', e.g. layer_3.attention");
     } else if (hw_set_value(value, f, assignment, d, &v) != 0) {
         /* reported */
-    } else if (hw_unsupported_row(f, v) >= 0) {
-        Diag *dg = diag_error(d, none, "--set '%s': %s", assignment, hw_unsupported[hw_unsupported_row(f, v)].what);
-        diag_hint(dg, "%s", hw_unsupported[hw_unsupported_row(f, v)].hint);
+    } else if ((unsupported = hw_unsupported_row(f, v)) >= 0) {
+        Diag *dg = diag_error(d, none, "--set '%s': %s", assignment, hw_unsupported[unsupported].what);
+        diag_hint(dg, "%s", hw_unsupported[unsupported].hint);
     } else {
         HwRule *r = hw_add_rule(c, match, match == HW_MATCH_DEFAULTS ? NULL : pattern, mode, none);
         r->from_set = 1;

@@ -74,7 +74,6 @@ struct TtcSuggestion {
     char devices[2][32];       /* alternatives --set of a key cannot make: an overlay's `device:` ("" none) */
 };
 
-
 /* The change to try for op `k` given its kind, configuration and binding bound; 0 when the op has
  * no device estimate or nothing in its configuration would make it cheaper (the text in
  * s->why then says why). */
