@@ -330,6 +330,13 @@ static int64_t cache_context(const Graph *g, int *dtype) {
     return 0;
 }
 
+/* The longest context, in steps of 32 tokens, whose cache fits in `room` bytes, given a cache of
+ * `cache` bytes at context `ctx` (caches grow linearly with the context: an estimate that ttc
+ * check verifies by recompiling); 0 when there is no room. */
+static int64_t context_that_fits(int64_t ctx, int64_t cache, double room) {
+    return room > 0 && cache > 0 ? (int64_t)((double)ctx * room / (double)cache) / 32 * 32 : 0;
+}
+
 /* The next larger mesh of the same family, or NULL. */
 static const char *larger_mesh(const HwDevice *dev) {
     static const char *const wormhole[] = {"wormhole_n150", "wormhole_n300", "wormhole_t3k", "wormhole_galaxy"};
@@ -339,8 +346,7 @@ static const char *larger_mesh(const HwDevice *dev) {
 }
 
 /* Fixes for a cache of `cache` bytes (of a total `need`) against `capacity`: a narrower cache
- * format, the largest --max-seq whose cache fits (caches grow linearly with the context; the
- * figure is an estimate that ttc check verifies), and a larger mesh. `module` is what the
+ * format, the largest --max-seq whose cache fits (context_that_fits), and a larger mesh. `module` is what the
  * kv_cache.dtype --set names: the module itself, or "attention" for all of them. */
 static void kv_fixes(const EntryPlan *P, DevProblem *p, const char *module, int64_t cache, int64_t need,
                      int64_t capacity, int mesh) {
@@ -357,8 +363,7 @@ static void kv_fixes(const EntryPlan *P, DevProblem *p, const char *module, int6
         advice_change_set(f, "%s.kv_cache.dtype=%s", module, narrower[i].name);
         snprintf(f->note, sizeof f->note, "%s", narrower[i].note);
     }
-    double room = (double)(capacity - (need - cache));
-    int64_t m = room > 0 ? (int64_t)((double)ctx * room / (double)cache) / 32 * 32 : 0;
+    int64_t m = context_that_fits(ctx, cache, (double)(capacity - (need - cache)));
     if (m >= 32 && m < ctx) {
         AdviceChange *f = dev_problem_fix(p);
         f->max_seq = m;
@@ -580,7 +585,7 @@ static void combined_fix(const EntryPlan *P, DevProblem *p, int64_t need, int64_
     if (alt < now) advice_change_set(f, "defaults.weight_dtype=bfp8");
     if (cache_new < cache) advice_change_set(f, "attention.kv_cache.dtype=bfp8");
     if (rest + cache_new > P->dev->dram_bytes && cache_new > 0 && rest < P->dev->dram_bytes) {
-        int64_t m = (int64_t)((double)ctx * (double)(P->dev->dram_bytes - rest) / (double)cache_new) / 32 * 32;
+        int64_t m = context_that_fits(ctx, cache_new, (double)(P->dev->dram_bytes - rest));
         if (m >= 32 && m < ctx) f->max_seq = m;
     }
     snprintf(f->note, sizeof f->note, "bfp8 weights and KV cache%s", f->max_seq ? ", and a shorter context" : "");
@@ -635,8 +640,7 @@ static void find_dram_problem(const EntryPlan *P, int64_t need, DevProblems *ps)
     if (!hint[0] && cache > 0) {
         int dtype = TTC_F32;
         int64_t ctx = cache_context(g, &dtype);
-        double room = (double)(dev->dram_bytes - (need - cache));
-        int64_t m = room > 0 ? (int64_t)((double)ctx * room / (double)cache) / 32 * 32 : 0;
+        int64_t m = context_that_fits(ctx, cache, (double)(dev->dram_bytes - (need - cache)));
         if (m >= 32 && m < ctx)
             snprintf(hint, sizeof hint, "shrink the KV cache of %s tokens: a shorter context (--max-seq %lld), or "
                      "kv_cache.dtype: bfp8 (--set attention.kv_cache.dtype=bfp8)", dev_bytes_str(cache, c, sizeof c),
