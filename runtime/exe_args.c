@@ -48,20 +48,31 @@ int exe_usage_names_option(const char *text, const char *name) {
 
 #define USAGE_WIDTH 100
 
-/* One usage line, generated so that it cannot miss an option: `lead` ("usage:" or blanks), the
- * program, the flags it requires (`required`), then every other option in [from, to) in
- * brackets, wrapped under the program's name. */
-static void print_usage_line(const char *lead, const char *name, const char *required, int from, int to) {
-    int indent = printf("%s %s", lead, name), col = indent + printf(" %s", required);
-    for (int i = from; i < to; i++) {
-        if (exe_usage_names_option(required, exe_opts[i].name)) continue;
-        char word[96];
-        int n = snprintf(word, sizeof word, "[%s%s%s]", exe_opts[i].name, exe_opts[i].metavar ? " " : "",
-                         exe_opts[i].metavar ? exe_opts[i].metavar : "");
-        if (col + 1 + n > USAGE_WIDTH) col = printf("\n%*s", indent, "") - 1;
-        col += printf(" %s", word);
+void exe_usage_line(const char *head, const char *required, const char *const *names, const char *const *words,
+                    int n) {
+    int indent = printf("%s", head), col = indent;
+    if (*required) col += printf(" %s", required);
+    for (int i = 0; i < n; i++) {
+        if (exe_usage_names_option(required, names[i])) continue;
+        int w = (int)strlen(words[i]);
+        if (col + 1 + w > USAGE_WIDTH && col > indent) col = printf("\n%*s", indent, "") - 1;
+        col += printf(" %s", words[i]);
     }
     printf("\n");
+}
+
+/* The usage line of options [from, to) of the table after `lead` ("usage:" or blanks) and name. */
+static void print_usage_line(const char *lead, const char *name, const char *required, int from, int to) {
+    char head[256], word_buf[EXE_OPT_COUNT][96];
+    const char *names[EXE_OPT_COUNT], *words[EXE_OPT_COUNT];
+    snprintf(head, sizeof head, "%s %s", lead, name);
+    for (int i = from; i < to; i++) {
+        snprintf(word_buf[i - from], sizeof word_buf[0], "[%s%s%s]", exe_opts[i].name, exe_opts[i].metavar ? " " : "",
+                 exe_opts[i].metavar ? exe_opts[i].metavar : "");
+        names[i - from] = exe_opts[i].name;
+        words[i - from] = word_buf[i - from];
+    }
+    exe_usage_line(head, required, names, words, to - from);
 }
 
 static void print_help(const TtcExeProgram *prog, const char *name) {

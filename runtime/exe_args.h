@@ -47,5 +47,11 @@ const char *exe_opt_name(ExeOptId id);
 /* Whether a usage text names the option `name` as a whole word ("--seq" is not in "--max-seq N"):
  * what ttc's and generated programs' usage lines leave out of the bracketed list. */
 int exe_usage_names_option(const char *text, const char *name);
+/* One usage line of ttc's or a generated program's help, generated so that it cannot miss an
+ * option: `head` ("usage: ttc run"; its width is the indent of continued lines), `required` (the
+ * positional arguments and the options they require; may be ""), then words[i] ("[--seq N]")
+ * of every option names[i] that `required` does not name, wrapped at 100 columns. */
+void exe_usage_line(const char *head, const char *required, const char *const *names, const char *const *words,
+                    int n);
 
 #endif

@@ -16,27 +16,26 @@ static void opt_text(const CliOpt *o, char *buf, size_t n) {
     snprintf(buf, n, "%s%s%s", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "");
 }
 
-#define USAGE_WIDTH 100
-
-/* The usage line, generated so that it cannot miss an option: the command's own part (its
- * positional arguments and the options it requires, e.g. "PLAN (--weights W | --random-weights
- * SEED)"), then every other option of the table in brackets, wrapped under the command. */
-static void print_usage(FILE *out, const CliCommand *cmd) {
-    int indent = fprintf(out, "usage: ttc %s", cmd->name), col = indent;
-    if (*cmd->usage) col += fprintf(out, " %s", cmd->usage);
-    for (int i = 0; cmd->opts[i].name; i++) {
-        if (exe_usage_names_option(cmd->usage, cmd->opts[i].name)) continue;
-        char word[96], left[80];
-        opt_text(&cmd->opts[i], left, sizeof left);
-        int n = snprintf(word, sizeof word, "[%s]%s", left, cmd->opts[i].repeat ? "..." : "");
-        if (col + 1 + n > USAGE_WIDTH && col > indent) col = fprintf(out, "\n%*s", indent, "") - 1;
-        col += fprintf(out, " %s", word);
+/* The usage line: the command's own part (its positional arguments and the options it requires,
+ * e.g. "PLAN (--weights W | --random-weights SEED)"), then every other option of the table in
+ * brackets (exe_usage_line, shared with generated programs). */
+static void print_usage(const CliCommand *cmd) {
+    char head[64], word_buf[CLI_MAX_OPTS][96];
+    const char *names[CLI_MAX_OPTS], *words[CLI_MAX_OPTS];
+    int n = 0;
+    snprintf(head, sizeof head, "usage: ttc %s", cmd->name);
+    for (; cmd->opts[n].name && n < CLI_MAX_OPTS; n++) {
+        char left[80];
+        opt_text(&cmd->opts[n], left, sizeof left);
+        snprintf(word_buf[n], sizeof word_buf[n], "[%s]%s", left, cmd->opts[n].repeat ? "..." : "");
+        names[n] = cmd->opts[n].name;
+        words[n] = word_buf[n];
     }
-    fprintf(out, "\n");
+    exe_usage_line(head, cmd->usage, names, words, n);
 }
 
 void cli_print_help(const CliCommand *cmd) {
-    print_usage(stdout, cmd);
+    print_usage(cmd);
     printf("\n%s\n", cmd->summary);
     if (cmd->details) printf("\n%s\n", cmd->details);
     printf("\noptions:\n");
