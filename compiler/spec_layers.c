@@ -42,11 +42,9 @@ static yaml_node_t *spec_field(SpecMap *sm, const char *key, int required, char 
 
 int spec_limited_int(SpecParse *p, yaml_node_t *v, const char *ctx, const char *key, int64_t min, SpecLimitId id,
                      int64_t *out) {
-    int before = p->d->n;
-    if (yamlu_int(p->y, v, ctx, key, min, spec_limit_max(id), out) == 0) return 0;
-    if (p->d->n > before && strstr(p->d->v[p->d->n - 1].msg, "must be at most"))
-        diag_hint(&p->d->v[p->d->n - 1], "%s", spec_limit_hint(id));
-    return -1;
+    int rc = yamlu_int(p->y, v, ctx, key, min, spec_limit_max(id), out);
+    if (rc == -2) diag_hint(&p->d->v[p->d->n - 1], "%s", spec_limit_hint(id)); /* past the row: its reason */
+    return rc == 0 ? 0 : -1;
 }
 
 static int spec_int(SpecMap *sm, const char *key, int required, int64_t min, SpecLimitId id, int64_t *out,

@@ -440,7 +440,7 @@ int yamlu_int(YamluDoc *y, const yaml_node_t *v, const char *ctx, const char *ke
     else
         diag_error(y->d, l, "%s must be at most %lld, got %s", s, (long long)max, text);
     free(s);
-    return -1;
+    return below ? -1 : -2;
 }
 
 int yamlu_double(YamluDoc *y, const yaml_node_t *v, const char *ctx, const char *key, double min, int min_exclusive,

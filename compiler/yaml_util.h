@@ -65,6 +65,8 @@ int yamlu_check_keys(YamluDoc *y, const yaml_node_t *map, const char *const *kno
 yaml_node_t *yamlu_require(YamluDoc *y, const yaml_node_t *map, const char *key, const char *context);
 
 /* ---- typed getters: report at the value's location, leave *out alone on failure ---- */
+/* yamlu_int: 0, -2 when the value is above `max` (the caller may add a hint to the error just
+ * reported), -1 otherwise. */
 int yamlu_int(YamluDoc *y, const yaml_node_t *v, const char *ctx, const char *key, int64_t min, int64_t max,
               int64_t *out);
 /* `min_exclusive`: the value must be greater than min (eps > 0), else at least min. */
